@@ -1,0 +1,26 @@
+//! The pure rules of the booking service: time alignment, the booking window, seat counts,
+//! slot capacity, reservation state changes, users and paging.
+//!
+//! Nothing here performs I/O or knows about a runtime, a database or the web; every function is
+//! deterministic given its inputs (the current instant is always passed in), which is what lets
+//! the rules be tested exhaustively, including with property tests.
+
+pub mod capacity;
+pub mod horizon;
+pub mod hours;
+pub mod paging;
+pub mod reservation;
+pub mod seats;
+pub mod user;
+pub mod window;
+
+pub use capacity::{CapacityError, SlotLoad, DEFAULT_SLOT_CAPACITY};
+pub use horizon::SlotHorizon;
+pub use hours::{HourRange, HourRangeError, ServiceOffset, SLOT_LENGTH};
+pub use paging::{Page, PageRequest, PagingError};
+pub use reservation::{
+    Actor, EditKind, Reservation, ReservationId, ReservationStatus, TransitionError,
+};
+pub use seats::{Seats, SeatsError};
+pub use user::{Password, PasswordError, Role, UserId, Username, UsernameError};
+pub use window::{BookingWindow, WindowError};
