@@ -22,5 +22,5 @@ pub use reservation::{
     Actor, EditKind, Reservation, ReservationId, ReservationStatus, TransitionError,
 };
 pub use seats::{Seats, SeatsError};
-pub use user::{Password, PasswordError, Role, UserId, Username, UsernameError};
+pub use user::{Password, PasswordError, Role, User, UserId, Username, UsernameError};
 pub use window::{BookingWindow, WindowError};

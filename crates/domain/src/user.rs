@@ -12,6 +12,18 @@ impl fmt::Display for UserId {
     }
 }
 
+/// A registered account as the rest of the service sees it (no password hash here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: Username,
+    pub role: Role,
+    pub created_at: time::OffsetDateTime,
+    /// Bumped whenever earlier tokens must stop working (password change); a token carries the
+    /// version it was issued under.
+    pub session_version: i64,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     User,

@@ -1,1 +1,37 @@
-//! placeholder
+//! The traits the core needs from the outside world, and the errors they may return.
+//!
+//! Use cases depend only on these traits (as `Arc<dyn Trait>`); adapters implement them. With the
+//! `mocks` feature every trait also gets a mockall `Mock*` type for unit tests.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod lock;
+pub mod reservations;
+pub mod slots;
+pub mod users;
+
+pub use auth::{IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenRevocations, Tokens};
+pub use clock::{Clock, SystemClock};
+pub use error::BackendError;
+pub use lock::{DistributedLock, LockError, LockLease};
+pub use reservations::{
+    ChangeReservationError, CreateReservationError, NewReservation, ReservationFilter,
+    ReservationRepository,
+};
+pub use slots::{EnsureReport, Slot, SlotRepository};
+pub use users::{
+    CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError, UserChanges,
+    UserRepository,
+};
+
+#[cfg(feature = "mocks")]
+pub mod mocks {
+    //! Re-exports every generated mock under one path.
+    pub use crate::auth::{MockPasswordHasher, MockTokenRevocations, MockTokens};
+    pub use crate::clock::MockClock;
+    pub use crate::lock::MockDistributedLock;
+    pub use crate::reservations::MockReservationRepository;
+    pub use crate::slots::MockSlotRepository;
+    pub use crate::users::MockUserRepository;
+}

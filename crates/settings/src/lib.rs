@@ -1,1 +1,377 @@
-//! placeholder
+//! Configuration: `config/default.toml`, then an optional `config/<profile>.toml`, then the
+//! environment. The result is a plain value handed to whoever needs it; nothing reads globals.
+
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use time::UtcOffset;
+
+/// The secret that the development profile falls back to. Public by definition.
+pub const DEVELOPMENT_JWT_SECRET: &str = "development-only-secret-do-not-use-in-production";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub profile: String,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub lock: LockSettings,
+    pub booking: BookingSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub body_limit_bytes: usize,
+    pub shutdown_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub pool_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: Secret,
+    pub key_prefix: String,
+    pub pool_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockSettings {
+    pub ttl_ms: u64,
+    pub wait_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingSettings {
+    pub utc_offset: String,
+    pub min_lead_hours: i64,
+    pub max_ahead_days: i64,
+    pub slot_capacity: u32,
+    pub horizon_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt_secret: Secret,
+    pub token_ttl_seconds: i64,
+}
+
+/// A string that never appears in `Debug` output or logs (it may hold a password).
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum SettingsError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid TOML: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The common deployment variables and the keys they set.
+const PLAIN_ENV: &[(&str, &[&str])] = &[
+    ("DATABASE_URL", &["database", "url"]),
+    ("REDIS_URL", &["redis", "url"]),
+    ("HOST", &["server", "host"]),
+    ("PORT", &["server", "port"]),
+    ("JWT_SECRET", &["auth", "jwt_secret"]),
+];
+
+impl Settings {
+    /// Loads from `APP_CONFIG_DIR` (default `./config`) and the process environment.
+    ///
+    /// # Errors
+    /// A missing base file, invalid TOML, an unknown key or a value of the wrong type.
+    pub fn load() -> Result<Self, SettingsError> {
+        let dir = std::env::var_os("APP_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::load_from(&dir, &env)
+    }
+
+    /// Loads from `dir` with `env` standing in for the environment (testable).
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_from(dir: &Path, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
+        let mut merged = read_table(&dir.join("default.toml"))?;
+        let profile = env
+            .get("APP_PROFILE")
+            .cloned()
+            .or_else(|| {
+                merged
+                    .get("profile")
+                    .and_then(|v| v.as_str())
+                    .map(String::from)
+            })
+            .unwrap_or_else(|| "development".to_owned());
+        let profile_file = dir.join(format!("{profile}.toml"));
+        if profile_file.exists() {
+            merge(&mut merged, read_table(&profile_file)?);
+        }
+        merged.insert("profile".into(), toml::Value::String(profile));
+
+        for (var, path) in PLAIN_ENV {
+            if let Some(value) = env.get(*var) {
+                set_path(&mut merged, path, typed_value(value));
+            }
+        }
+        let mut prefixed: Vec<_> = env.iter().filter(|(k, _)| k.starts_with("APP__")).collect();
+        prefixed.sort();
+        for (key, value) in prefixed {
+            let path: Vec<String> = key["APP__".len()..]
+                .split("__")
+                .map(str::to_ascii_lowercase)
+                .collect();
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
+            set_path(&mut merged, &path, typed_value(value));
+        }
+
+        let settings: Settings = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| SettingsError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |m: &str| Err(SettingsError::Invalid(m.to_owned()));
+        self.utc_offset()?;
+        if self.database.pool_size == 0 || self.redis.pool_size == 0 {
+            return invalid("pool sizes must be at least 1");
+        }
+        if self.booking.slot_capacity == 0 {
+            return invalid("booking.slot_capacity must be at least 1");
+        }
+        if self.booking.min_lead_hours < 0 || self.booking.max_ahead_days <= 0 {
+            return invalid("booking.min_lead_hours must be >= 0 and max_ahead_days > 0");
+        }
+        if self.booking.horizon_days <= 0 || self.booking.horizon_days > 3660 {
+            return invalid("booking.horizon_days must be between 1 and 3660");
+        }
+        if self.auth.token_ttl_seconds <= 0 {
+            return invalid("auth.token_ttl_seconds must be positive");
+        }
+        if self.lock.ttl_ms == 0 {
+            return invalid("lock.ttl_ms must be positive");
+        }
+        Ok(())
+    }
+
+    /// True for profiles in which the built-in development secret is acceptable.
+    pub fn allows_development_secret(&self) -> bool {
+        matches!(self.profile.as_str(), "development" | "test")
+    }
+
+    /// The JWT secret to use.
+    ///
+    /// # Errors
+    /// `Invalid` when the secret is empty or the built-in one outside development and test.
+    pub fn jwt_secret(&self) -> Result<Secret, SettingsError> {
+        let configured = self.auth.jwt_secret.expose();
+        let is_default = configured.is_empty() || configured == DEVELOPMENT_JWT_SECRET;
+        if !is_default {
+            return Ok(self.auth.jwt_secret.clone());
+        }
+        if self.allows_development_secret() {
+            Ok(Secret::new(DEVELOPMENT_JWT_SECRET))
+        } else {
+            Err(SettingsError::Invalid(format!(
+                "profile '{}' needs a real JWT_SECRET (the built-in one is for development)",
+                self.profile
+            )))
+        }
+    }
+
+    /// # Errors
+    /// `Invalid` when `booking.utc_offset` is not `+HH:MM` / `-HH:MM`.
+    pub fn utc_offset(&self) -> Result<UtcOffset, SettingsError> {
+        let format =
+            time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+        UtcOffset::parse(&self.booking.utc_offset, &format).map_err(|_| {
+            SettingsError::Invalid(format!(
+                "booking.utc_offset must look like +00:00, got '{}'",
+                self.booking.utc_offset
+            ))
+        })
+    }
+}
+
+fn read_table(path: &Path) -> Result<toml::Table, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    text.parse::<toml::Table>()
+        .map_err(|source| SettingsError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// Lays `top` over `base`, table by table.
+fn merge(base: &mut toml::Table, top: toml::Table) {
+    for (key, value) in top {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(t)) => merge(b, t),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[&str], value: toml::Value) {
+    match path {
+        [] => {}
+        [last] => {
+            table.insert((*last).to_owned(), value);
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry((*first).to_owned())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if !entry.is_table() {
+                *entry = toml::Value::Table(toml::Table::new());
+            }
+            if let toml::Value::Table(inner) = entry {
+                set_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// Environment values are strings; numbers and booleans are read as such so `PORT=9000` fills a
+/// numeric key.
+fn typed_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        toml::Value::Integer(i)
+    } else if let Ok(b) = raw.parse::<bool>() {
+        toml::Value::Boolean(b)
+    } else {
+        toml::Value::String(raw.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::load_from(&config_dir(), &env)
+    }
+
+    #[test]
+    fn defaults_load_and_use_the_development_profile() {
+        let s = load(&[]).expect("defaults load");
+        assert_eq!(s.profile, "development");
+        assert_eq!(s.booking.slot_capacity, 50_000);
+        assert_eq!(
+            s.jwt_secret().expect("dev secret").expose(),
+            DEVELOPMENT_JWT_SECRET
+        );
+    }
+
+    #[test]
+    fn plain_and_prefixed_environment_variables_override_files() {
+        let s = load(&[
+            ("DATABASE_URL", "postgres://x@h/db"),
+            ("PORT", "9001"),
+            ("APP__DATABASE__POOL_SIZE", "3"),
+            ("APP__BOOKING__UTC_OFFSET", "+05:30"),
+        ])
+        .expect("loads");
+        assert_eq!(s.database.url.expose(), "postgres://x@h/db");
+        assert_eq!(s.server.port, 9001);
+        assert_eq!(s.database.pool_size, 3);
+        assert_eq!(s.utc_offset().expect("offset").whole_minutes(), 330);
+    }
+
+    #[test]
+    fn production_refuses_the_built_in_secret() {
+        let s = load(&[("APP_PROFILE", "production")]).expect("loads");
+        assert_eq!(s.server.host, "0.0.0.0", "profile file applied");
+        assert!(s.jwt_secret().is_err());
+        let s = load(&[
+            ("APP_PROFILE", "production"),
+            ("JWT_SECRET", "s3cr3t-s3cr3t"),
+        ])
+        .expect("loads");
+        assert_eq!(
+            s.jwt_secret().expect("real secret").expose(),
+            "s3cr3t-s3cr3t"
+        );
+    }
+
+    #[test]
+    fn invalid_values_are_reported_not_ignored() {
+        assert!(matches!(
+            load(&[("PORT", "not-a-port")]),
+            Err(SettingsError::Invalid(_))
+        ));
+        assert!(matches!(
+            load(&[("APP__BOOKING__UTC_OFFSET", "CET")]),
+            Err(SettingsError::Invalid(_))
+        ));
+        assert!(matches!(
+            load(&[("APP__SERVER__NO_SUCH_KEY", "1")]),
+            Err(SettingsError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = load(&[("JWT_SECRET", "topsecretvalue")]).expect("loads");
+        assert!(!format!("{s:?}").contains("topsecretvalue"));
+    }
+}

@@ -1,0 +1,132 @@
+//! Reservations and the slot counters they move.
+//!
+//! Every method that changes counters is one transaction in which the database guards hold the
+//! rules on their own: seats are added only where `confirmed + seats <= capacity`, and a status
+//! changes only if it is still the status the caller saw. Failing guards roll everything back.
+
+use crate::error::BackendError;
+use async_trait::async_trait;
+use domain::{
+    HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats, UserId,
+};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReservation {
+    pub user_id: UserId,
+    pub range: HourRange,
+    pub seats: Seats,
+    pub now: OffsetDateTime,
+}
+
+/// Filters for listing; every field narrows the list when set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReservationFilter {
+    pub user_id: Option<UserId>,
+    pub status: Option<ReservationStatus>,
+    /// Keep reservations overlapping the half-open span `[from, to)`.
+    pub overlapping: Option<(OffsetDateTime, OffsetDateTime)>,
+}
+
+#[derive(Debug, Error)]
+pub enum CreateReservationError {
+    #[error("no slot exists for some covered hour")]
+    SlotMissing,
+    #[error("a covered slot has fewer seats remaining than requested")]
+    InsufficientCapacity,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+#[derive(Debug, Error)]
+pub enum ChangeReservationError {
+    #[error("reservation not found")]
+    NotFound,
+    /// The reservation is no longer in the status the caller expected (someone changed it).
+    #[error("the reservation is now {0:?}")]
+    StatusChanged(ReservationStatus),
+    #[error("no slot exists for some covered hour")]
+    SlotMissing,
+    #[error("a covered slot has fewer seats remaining than requested")]
+    InsufficientCapacity,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ReservationRepository: Send + Sync {
+    /// Stores a pending reservation if every covered slot exists and has at least `seats`
+    /// remaining right now (pending seats do not hold room; this is an early answer, the real
+    /// check happens at confirm).
+    ///
+    /// # Errors
+    /// `SlotMissing`, `InsufficientCapacity`.
+    async fn create(&self, new: NewReservation) -> Result<Reservation, CreateReservationError>;
+
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn get(&self, id: ReservationId) -> Result<Option<Reservation>, BackendError>;
+
+    /// Newest first (created_at, then id, descending).
+    ///
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn list(
+        &self,
+        filter: ReservationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Reservation>, BackendError>;
+
+    /// Changes the times and seats of a reservation that is still pending, with the same slot
+    /// checks as `create`.
+    ///
+    /// # Errors
+    /// `NotFound`, `StatusChanged` when it is no longer pending, `SlotMissing`,
+    /// `InsufficientCapacity`.
+    async fn update_pending(
+        &self,
+        id: ReservationId,
+        range: HourRange,
+        seats: Seats,
+        now: OffsetDateTime,
+    ) -> Result<Reservation, ChangeReservationError>;
+
+    /// Pending -> confirmed, adding its seats to every covered slot, all or nothing.
+    ///
+    /// # Errors
+    /// `NotFound`, `StatusChanged` when it is no longer pending, `SlotMissing`,
+    /// `InsufficientCapacity` when any covered slot lacks room.
+    async fn confirm(
+        &self,
+        id: ReservationId,
+        now: OffsetDateTime,
+    ) -> Result<Reservation, ChangeReservationError>;
+
+    /// `expected` -> cancelled; when `expected` is confirmed its seats are freed in the same
+    /// transaction.
+    ///
+    /// # Errors
+    /// `NotFound`, `StatusChanged` when the status is no longer `expected`.
+    async fn cancel(
+        &self,
+        id: ReservationId,
+        expected: ReservationStatus,
+        now: OffsetDateTime,
+    ) -> Result<Reservation, ChangeReservationError>;
+
+    /// Moves a confirmed reservation to new times and seats: frees the old seats and takes the
+    /// new ones in one transaction, all or nothing.
+    ///
+    /// # Errors
+    /// `NotFound`, `StatusChanged` when it is no longer confirmed, `SlotMissing`,
+    /// `InsufficientCapacity` when the new range lacks room (nothing changes then).
+    async fn move_confirmed(
+        &self,
+        id: ReservationId,
+        range: HourRange,
+        seats: Seats,
+        now: OffsetDateTime,
+    ) -> Result<Reservation, ChangeReservationError>;
+}

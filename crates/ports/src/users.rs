@@ -1,0 +1,92 @@
+//! User accounts.
+
+use crate::error::BackendError;
+use async_trait::async_trait;
+use domain::{Page, PageRequest, Role, User, UserId, Username};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub username: Username,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: OffsetDateTime,
+}
+
+/// A user together with the stored password hash, for login only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A partial update: `None` keeps the current value. A new password hash also bumps the
+/// user's session version so that tokens issued before stop working.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub username: Option<Username>,
+    pub password_hash: Option<String>,
+    pub role: Option<Role>,
+}
+
+#[derive(Debug, Error)]
+pub enum CreateUserError {
+    #[error("username is taken")]
+    DuplicateUsername,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+#[derive(Debug, Error)]
+pub enum UpdateUserError {
+    #[error("user not found")]
+    NotFound,
+    #[error("username is taken")]
+    DuplicateUsername,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+#[derive(Debug, Error)]
+pub enum DeleteUserError {
+    #[error("user not found")]
+    NotFound,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// # Errors
+    /// `DuplicateUsername` when the name is taken in any letter case.
+    async fn create(&self, user: NewUser) -> Result<User, CreateUserError>;
+
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn get(&self, id: UserId) -> Result<Option<User>, BackendError>;
+
+    /// Looks a user up by name regardless of letter case.
+    ///
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn credentials(&self, username: &str) -> Result<Option<StoredCredentials>, BackendError>;
+
+    /// Users by id ascending.
+    ///
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn list(&self, page: PageRequest) -> Result<Page<User>, BackendError>;
+
+    /// # Errors
+    /// `NotFound`, or `DuplicateUsername` when the new name is taken in any letter case.
+    async fn update(&self, id: UserId, changes: UserChanges) -> Result<User, UpdateUserError>;
+
+    /// Deletes the user and, in the same transaction, cancels their reservations, freeing the
+    /// seats of the confirmed ones.
+    ///
+    /// # Errors
+    /// `NotFound` when no such user exists.
+    async fn delete(&self, id: UserId, now: OffsetDateTime) -> Result<(), DeleteUserError>;
+}
