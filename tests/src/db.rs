@@ -1,0 +1,1 @@
+//! Per-test PostgreSQL databases (see lib.rs).

@@ -1,0 +1,1 @@
+//! Per-test Redis key prefixes (see lib.rs).
