@@ -1,1 +1,71 @@
-//! placeholder
+//! Use cases: every authorisation and business decision of the service, orchestrating the
+//! domain rules and the ports. Adapters and the HTTP layer only translate.
+//!
+//! Each area has its own service type holding the ports it needs; [`Services`] builds them all
+//! from one [`Deps`] bundle.
+
+pub mod accounts;
+pub mod auth;
+pub mod error;
+mod locking;
+pub mod policy;
+pub mod reservations;
+pub mod slots;
+
+#[cfg(test)]
+mod tests;
+
+pub use accounts::{AccountService, UserPatch};
+pub use auth::{AuthService, Session};
+pub use error::{AppError, Conflict, Invalid, Unauthenticated};
+pub use policy::BookingPolicy;
+pub use reservations::{AdminReservationQuery, ReservationPatch, ReservationService};
+pub use slots::{DaySlots, SlotService};
+
+use ports::{
+    Clock, DistributedLock, PasswordHasher, ReservationRepository, SlotRepository,
+    TokenRevocations, Tokens, UserRepository,
+};
+use std::sync::Arc;
+
+/// Every port the use cases need, as shared trait objects.
+#[derive(Clone)]
+pub struct Deps {
+    pub users: Arc<dyn UserRepository>,
+    pub slots: Arc<dyn SlotRepository>,
+    pub reservations: Arc<dyn ReservationRepository>,
+    pub lock: Arc<dyn DistributedLock>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub tokens: Arc<dyn Tokens>,
+    pub revocations: Arc<dyn TokenRevocations>,
+    pub policy: BookingPolicy,
+}
+
+impl std::fmt::Debug for Deps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deps")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// All use-case services, cheap to clone (everything inside is shared).
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub auth: AuthService,
+    pub accounts: AccountService,
+    pub slots: SlotService,
+    pub reservations: ReservationService,
+}
+
+impl Services {
+    pub fn new(deps: Deps) -> Self {
+        Self {
+            auth: AuthService::new(&deps),
+            accounts: AccountService::new(&deps),
+            slots: SlotService::new(&deps),
+            reservations: ReservationService::new(&deps),
+        }
+    }
+}

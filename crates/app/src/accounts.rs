@@ -1,0 +1,120 @@
+//! Own account management and the admin's user management.
+
+use crate::auth::AuthService;
+use crate::error::AppError;
+use crate::Deps;
+use domain::{Actor, Page, PageRequest, Password, Role, User, UserId, Username};
+use ports::{Clock, PasswordHasher, UserChanges, UserRepository};
+use std::sync::Arc;
+
+/// A partial change to an account: absent fields keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserPatch {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Only honoured for admins; the own-account use case never passes it.
+    pub role: Option<Role>,
+}
+
+#[derive(Clone)]
+pub struct AccountService {
+    users: Arc<dyn UserRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for AccountService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountService").finish_non_exhaustive()
+    }
+}
+
+impl AccountService {
+    pub fn new(deps: &Deps) -> Self {
+        Self {
+            users: deps.users.clone(),
+            hasher: deps.hasher.clone(),
+            clock: deps.clock.clone(),
+        }
+    }
+
+    /// Changes the actor's own username and/or password. A new password ends every token
+    /// issued before it, the current one included.
+    ///
+    /// # Errors
+    /// `Invalid` for a bad username or password, `Conflict::DuplicateUsername`.
+    pub async fn update_own(&self, actor: &Actor, patch: UserPatch) -> Result<User, AppError> {
+        let patch = UserPatch {
+            role: None,
+            ..patch
+        };
+        self.apply(actor.user_id, patch).await
+    }
+
+    /// Deletes the actor's own account, cancelling their reservations (freeing confirmed seats)
+    /// and ending their tokens.
+    ///
+    /// # Errors
+    /// `NotFound` if the account vanished meanwhile.
+    pub async fn delete_own(&self, actor: &Actor) -> Result<(), AppError> {
+        self.users.delete(actor.user_id, self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// # Errors
+    /// `Forbidden` for non-admins.
+    pub async fn list(&self, actor: &Actor, page: PageRequest) -> Result<Page<User>, AppError> {
+        AuthService::require_admin(actor)?;
+        Ok(self.users.list(page).await?)
+    }
+
+    /// # Errors
+    /// `Forbidden` for non-admins, `NotFound`.
+    pub async fn get(&self, actor: &Actor, id: UserId) -> Result<User, AppError> {
+        AuthService::require_admin(actor)?;
+        self.users.get(id).await?.ok_or(AppError::NotFound("user"))
+    }
+
+    /// Changes any user's username, password and role.
+    ///
+    /// # Errors
+    /// `Forbidden` for non-admins, `Invalid`, `NotFound`, `Conflict::DuplicateUsername`.
+    pub async fn update(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User, AppError> {
+        AuthService::require_admin(actor)?;
+        self.apply(id, patch).await
+    }
+
+    /// Deletes any user, as their own deletion would.
+    ///
+    /// # Errors
+    /// `Forbidden` for non-admins, `NotFound`.
+    pub async fn delete(&self, actor: &Actor, id: UserId) -> Result<(), AppError> {
+        AuthService::require_admin(actor)?;
+        self.users.delete(id, self.clock.now()).await?;
+        Ok(())
+    }
+
+    async fn apply(&self, id: UserId, patch: UserPatch) -> Result<User, AppError> {
+        // Validate everything before the slow hash and before touching storage.
+        let username = patch.username.as_deref().map(Username::parse).transpose()?;
+        let password = patch.password.as_deref().map(Password::parse).transpose()?;
+        let password_hash = match password {
+            Some(p) => Some(self.hasher.hash(&p).await?),
+            None => None,
+        };
+        let changes = UserChanges {
+            username,
+            password_hash,
+            role: patch.role,
+        };
+        if changes == UserChanges::default() {
+            return self.users.get(id).await?.ok_or(AppError::NotFound("user"));
+        }
+        Ok(self.users.update(id, changes).await?)
+    }
+}

@@ -1,0 +1,164 @@
+//! The use-case error: every way a request can fail, grouped by how a client should react.
+//! The HTTP layer maps it to status codes in one exhaustive match.
+
+use domain::{
+    HourRangeError, PasswordError, ReservationStatus, SeatsError, TransitionError, UsernameError,
+    WindowError,
+};
+use ports::{
+    BackendError, ChangeReservationError, CreateReservationError, CreateUserError, DeleteUserError,
+    LockError, UpdateUserError,
+};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Unauthenticated(#[from] Unauthenticated),
+    #[error("this action needs the admin role")]
+    Forbidden,
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// The resource is locked by a concurrent change for longer than the bounded wait.
+    #[error("the resource is busy; try again shortly")]
+    Busy,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
+/// Why a request could not be tied to a live account.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum Unauthenticated {
+    #[error("invalid username or password")]
+    BadCredentials,
+    #[error("the access token is invalid")]
+    InvalidToken,
+    #[error("the access token has expired")]
+    ExpiredToken,
+    #[error("the access token has been revoked")]
+    RevokedToken,
+    /// The account was deleted, or its password changed since the token was issued.
+    #[error("the session has ended; log in again")]
+    SessionEnded,
+}
+
+/// Well-formed input that breaks a business rule.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum Invalid {
+    #[error(transparent)]
+    Username(#[from] UsernameError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    #[error(transparent)]
+    Seats(#[from] SeatsError),
+    #[error(transparent)]
+    Range(#[from] HourRangeError),
+    #[error(transparent)]
+    Window(#[from] WindowError),
+    #[error("no hour of that date is inside the booking window")]
+    DateOutsideWindow,
+}
+
+/// The request is valid but clashes with the current state.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    #[error("that username is taken")]
+    DuplicateUsername,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("not enough seats remain in a covered slot")]
+    InsufficientCapacity,
+    #[error("no exam slot exists for a covered hour")]
+    SlotMissing,
+    #[error("the reservation changed concurrently; it is now {}", .0.as_str())]
+    StatusChanged(ReservationStatus),
+}
+
+macro_rules! invalid_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AppError {
+            fn from(e: $t) -> Self {
+                AppError::Invalid(e.into())
+            }
+        }
+    )*};
+}
+invalid_from!(
+    UsernameError,
+    PasswordError,
+    SeatsError,
+    HourRangeError,
+    WindowError
+);
+
+impl From<TransitionError> for AppError {
+    fn from(e: TransitionError) -> Self {
+        match e {
+            TransitionError::NotFound => AppError::NotFound("reservation"),
+            other => AppError::Conflict(Conflict::Transition(other)),
+        }
+    }
+}
+
+impl From<LockError> for AppError {
+    fn from(e: LockError) -> Self {
+        match e {
+            LockError::Timeout => AppError::Busy,
+            LockError::Backend(b) => AppError::Backend(b),
+        }
+    }
+}
+
+impl From<CreateUserError> for AppError {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::DuplicateUsername => Conflict::DuplicateUsername.into(),
+            CreateUserError::Backend(b) => b.into(),
+        }
+    }
+}
+
+impl From<UpdateUserError> for AppError {
+    fn from(e: UpdateUserError) -> Self {
+        match e {
+            UpdateUserError::NotFound => AppError::NotFound("user"),
+            UpdateUserError::DuplicateUsername => Conflict::DuplicateUsername.into(),
+            UpdateUserError::Backend(b) => b.into(),
+        }
+    }
+}
+
+impl From<DeleteUserError> for AppError {
+    fn from(e: DeleteUserError) -> Self {
+        match e {
+            DeleteUserError::NotFound => AppError::NotFound("user"),
+            DeleteUserError::Backend(b) => b.into(),
+        }
+    }
+}
+
+impl From<CreateReservationError> for AppError {
+    fn from(e: CreateReservationError) -> Self {
+        match e {
+            CreateReservationError::SlotMissing => Conflict::SlotMissing.into(),
+            CreateReservationError::InsufficientCapacity => Conflict::InsufficientCapacity.into(),
+            CreateReservationError::Backend(b) => b.into(),
+        }
+    }
+}
+
+impl From<ChangeReservationError> for AppError {
+    fn from(e: ChangeReservationError) -> Self {
+        match e {
+            ChangeReservationError::NotFound => AppError::NotFound("reservation"),
+            ChangeReservationError::StatusChanged(s) => Conflict::StatusChanged(s).into(),
+            ChangeReservationError::SlotMissing => Conflict::SlotMissing.into(),
+            ChangeReservationError::InsufficientCapacity => Conflict::InsufficientCapacity.into(),
+            ChangeReservationError::Backend(b) => b.into(),
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Reservation use cases for owners and admins.
+//!
+//! Owner use cases act with the owner's rights even when the caller is an admin (the admin
+//! routes are where admin rights apply). Every change of an existing reservation takes the
+//! distributed lock on it first and releases it on every path; the storage guards still decide.
+
+use crate::auth::AuthService;
+use crate::error::AppError;
+use crate::locking::with_lock;
+use crate::policy::BookingPolicy;
+use crate::Deps;
+use domain::{
+    Actor, EditKind, HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus,
+    Role, Seats, UserId,
+};
+use ports::{Clock, DistributedLock, NewReservation, ReservationFilter, ReservationRepository};
+use std::sync::Arc;
+use time::{Date, OffsetDateTime};
+
+/// A partial edit: absent fields keep their current value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReservationPatch {
+    pub starts_at: Option<OffsetDateTime>,
+    pub ends_at: Option<OffsetDateTime>,
+    pub seats: Option<i64>,
+}
+
+/// Filters of the admin list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AdminReservationQuery {
+    pub status: Option<ReservationStatus>,
+    pub user_id: Option<UserId>,
+    /// Reservations overlapping this calendar date (in the service offset).
+    pub date: Option<Date>,
+}
+
+#[derive(Clone)]
+pub struct ReservationService {
+    reservations: Arc<dyn ReservationRepository>,
+    lock: Arc<dyn DistributedLock>,
+    clock: Arc<dyn Clock>,
+    policy: BookingPolicy,
+}
+
+impl std::fmt::Debug for ReservationService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReservationService")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock_key(id: ReservationId) -> String {
+    format!("reservation:{id}")
+}
+
+/// The owner routes never grant admin rights, whoever calls them.
+fn as_owner(actor: &Actor) -> Actor {
+    Actor {
+        user_id: actor.user_id,
+        role: Role::User,
+    }
+}
+
+impl ReservationService {
+    pub fn new(deps: &Deps) -> Self {
+        Self {
+            reservations: deps.reservations.clone(),
+            lock: deps.lock.clone(),
+            clock: deps.clock.clone(),
+            policy: deps.policy,
+        }
+    }
+
+    /// Requests `seats` seats from `starts_at` to `ends_at`; the reservation stays pending until
+    /// an admin confirms it.
+    ///
+    /// # Errors
+    /// `Invalid` for seats, alignment, order or window; `Conflict::SlotMissing` or
+    /// `Conflict::InsufficientCapacity`.
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        starts_at: OffsetDateTime,
+        ends_at: OffsetDateTime,
+        seats: i64,
+    ) -> Result<Reservation, AppError> {
+        let seats = Seats::new(seats)?;
+        let now = self.clock.now();
+        let range = self.bookable_range(starts_at, ends_at, now)?;
+        let created = self
+            .reservations
+            .create(NewReservation {
+                user_id: actor.user_id,
+                range,
+                seats,
+                now,
+            })
+            .await?;
+        Ok(created)
+    }
+
+    /// The actor's own reservations, newest first.
+    ///
+    /// # Errors
+    /// `Backend` only.
+    pub async fn list_own(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<Reservation>, AppError> {
+        let filter = ReservationFilter {
+            user_id: Some(actor.user_id),
+            ..ReservationFilter::default()
+        };
+        Ok(self.reservations.list(filter, page).await?)
+    }
+
+    /// # Errors
+    /// `NotFound` for unknown ids and other users' reservations alike.
+    pub async fn get_own(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, AppError> {
+        self.load_visible(&as_owner(actor), id).await
+    }
+
+    /// Edits the actor's own pending reservation.
+    ///
+    /// # Errors
+    /// As [`ReservationService::create`], plus `NotFound`, `Conflict::Transition`, `Busy`.
+    pub async fn edit_own(
+        &self,
+        actor: &Actor,
+        id: ReservationId,
+        patch: ReservationPatch,
+    ) -> Result<Reservation, AppError> {
+        self.edit(as_owner(actor), id, patch).await
+    }
+
+    /// Cancels the actor's own pending reservation.
+    ///
+    /// # Errors
+    /// `NotFound`, `Conflict::Transition`, `Busy`.
+    pub async fn cancel_own(&self, actor: &Actor, id: ReservationId) -> Result<(), AppError> {
+        self.cancel(as_owner(actor), id).await
+    }
+
+    /// Every reservation, filtered, newest first.
+    ///
+    /// # Errors
+    /// `Forbidden` for non-admins.
+    pub async fn admin_list(
+        &self,
+        actor: &Actor,
+        query: AdminReservationQuery,
+        page: PageRequest,
+    ) -> Result<Page<Reservation>, AppError> {
+        AuthService::require_admin(actor)?;
+        let filter = ReservationFilter {
+            user_id: query.user_id,
+            status: query.status,
+            overlapping: query.date.map(|d| self.policy.offset.day(d)),
+        };
+        Ok(self.reservations.list(filter, page).await?)
+    }
+
+    /// # Errors
+    /// `Forbidden` for non-admins, `NotFound`.
+    pub async fn admin_get(
+        &self,
+        actor: &Actor,
+        id: ReservationId,
+    ) -> Result<Reservation, AppError> {
+        AuthService::require_admin(actor)?;
+        self.load_visible(actor, id).await
+    }
+
+    /// Edits a pending or confirmed reservation; a confirmed one moves its seats atomically.
+    ///
+    /// # Errors
+    /// `Forbidden`, then as [`ReservationService::edit_own`].
+    pub async fn admin_edit(
+        &self,
+        actor: &Actor,
+        id: ReservationId,
+        patch: ReservationPatch,
+    ) -> Result<Reservation, AppError> {
+        AuthService::require_admin(actor)?;
+        self.edit(*actor, id, patch).await
+    }
+
+    /// Cancels a pending or confirmed reservation, freeing confirmed seats.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict::Transition`, `Busy`.
+    pub async fn admin_cancel(&self, actor: &Actor, id: ReservationId) -> Result<(), AppError> {
+        AuthService::require_admin(actor)?;
+        self.cancel(*actor, id).await
+    }
+
+    /// Confirms a pending reservation if every covered slot has room now. The 3-day rule is not
+    /// re-applied, but a reservation that has started can no longer be confirmed.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Conflict::Transition`, `Conflict::InsufficientCapacity`,
+    /// `Conflict::SlotMissing`, `Busy`.
+    pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, AppError> {
+        AuthService::require_admin(actor)?;
+        with_lock(self.lock.as_ref(), &lock_key(id), async {
+            let now = self.clock.now();
+            let current = self.load_visible(actor, id).await?;
+            current.check_confirm(actor, now)?;
+            Ok(self.reservations.confirm(id, now).await?)
+        })
+        .await
+    }
+
+    async fn edit(
+        &self,
+        actor: Actor,
+        id: ReservationId,
+        patch: ReservationPatch,
+    ) -> Result<Reservation, AppError> {
+        // Rules that need no stored state are checked before anything is locked or read.
+        let new_seats = patch.seats.map(Seats::new).transpose()?;
+        with_lock(self.lock.as_ref(), &lock_key(id), async {
+            let now = self.clock.now();
+            let current = self.load_visible(&actor, id).await?;
+            // State first: a started, confirmed-by-others or cancelled reservation cannot be
+            // edited at all, whatever the new times would be.
+            let kind = current.check_edit(&actor, now)?;
+            let starts_at = patch.starts_at.unwrap_or(current.range.start());
+            let ends_at = patch.ends_at.unwrap_or(current.range.end());
+            let range = self.bookable_range(starts_at, ends_at, now)?;
+            let seats = new_seats.unwrap_or(current.seats);
+            let updated = match kind {
+                EditKind::Pending => {
+                    self.reservations
+                        .update_pending(id, range, seats, now)
+                        .await?
+                }
+                EditKind::MoveConfirmed => {
+                    self.reservations
+                        .move_confirmed(id, range, seats, now)
+                        .await?
+                }
+            };
+            Ok(updated)
+        })
+        .await
+    }
+
+    async fn cancel(&self, actor: Actor, id: ReservationId) -> Result<(), AppError> {
+        with_lock(self.lock.as_ref(), &lock_key(id), async {
+            let current = self.load_visible(&actor, id).await?;
+            current.check_cancel(&actor)?;
+            self.reservations
+                .cancel(id, current.status, self.clock.now())
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn load_visible(
+        &self,
+        actor: &Actor,
+        id: ReservationId,
+    ) -> Result<Reservation, AppError> {
+        let reservation = self
+            .reservations
+            .get(id)
+            .await?
+            .ok_or(AppError::NotFound("reservation"))?;
+        reservation.ensure_visible_to(actor)?;
+        Ok(reservation)
+    }
+
+    fn bookable_range(
+        &self,
+        starts_at: OffsetDateTime,
+        ends_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<HourRange, AppError> {
+        let range = HourRange::new(starts_at, ends_at, self.policy.offset)?;
+        self.policy.window.check(&range, now)?;
+        Ok(range)
+    }
+}

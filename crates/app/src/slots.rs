@@ -1,0 +1,75 @@
+//! Which hourly slots of a date can be booked.
+
+use crate::auth::AuthService;
+use crate::error::{AppError, Invalid};
+use crate::policy::BookingPolicy;
+use crate::Deps;
+use domain::Actor;
+use ports::{Clock, Slot, SlotRepository};
+use std::sync::Arc;
+use time::Date;
+
+/// The slots of one calendar day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaySlots {
+    pub date: Date,
+    pub slots: Vec<Slot>,
+}
+
+#[derive(Clone)]
+pub struct SlotService {
+    slots: Arc<dyn SlotRepository>,
+    clock: Arc<dyn Clock>,
+    policy: BookingPolicy,
+}
+
+impl std::fmt::Debug for SlotService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SlotService")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SlotService {
+    pub fn new(deps: &Deps) -> Self {
+        Self {
+            slots: deps.slots.clone(),
+            clock: deps.clock.clone(),
+            policy: deps.policy,
+        }
+    }
+
+    /// The slots of `date` that could be booked right now: inside the booking window and with
+    /// seats remaining, in order. A date partly inside the window lists only its bookable hours.
+    ///
+    /// # Errors
+    /// `Invalid::DateOutsideWindow` when no hour of the date is inside the window.
+    pub async fn available(&self, date: Date) -> Result<DaySlots, AppError> {
+        let now = self.clock.now();
+        let (from, to) = self.policy.offset.day(date);
+        if self.policy.window.excludes_span(from, to, now) {
+            return Err(Invalid::DateOutsideWindow.into());
+        }
+        let window = self.policy.window;
+        let slots = self
+            .slots
+            .list_between(from, to)
+            .await?
+            .into_iter()
+            .filter(|s| s.load.remaining() > 0 && window.slot_is_bookable(s.starts_at, now))
+            .collect();
+        Ok(DaySlots { date, slots })
+    }
+
+    /// Every slot of `date`, full and past ones included.
+    ///
+    /// # Errors
+    /// `Forbidden` for non-admins.
+    pub async fn all_of_day(&self, actor: &Actor, date: Date) -> Result<DaySlots, AppError> {
+        AuthService::require_admin(actor)?;
+        let (from, to) = self.policy.offset.day(date);
+        let slots = self.slots.list_between(from, to).await?;
+        Ok(DaySlots { date, slots })
+    }
+}
