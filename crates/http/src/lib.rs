@@ -1,1 +1,16 @@
-//! placeholder
+//! The HTTP layer: routes, request parsing, error mapping and the OpenAPI document.
+//!
+//! Handlers only translate: they authenticate through the auth use case, parse input into plain
+//! values, call one use case, and turn its result into JSON. Every error reaches the client as
+//! RFC 9457 problem+json through one mapping in [`problem`].
+
+pub mod dto;
+mod extract;
+mod handlers;
+pub mod openapi;
+pub mod problem;
+mod routes;
+pub mod security;
+
+pub use routes::{configure, problem_bodies, ApiConfig, Readiness};
+pub use tracing_actix_web::TracingLogger;

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod health;
 pub mod lock;
 pub mod reservations;
 pub mod slots;
@@ -14,6 +15,7 @@ pub mod users;
 pub use auth::{IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenRevocations, Tokens};
 pub use clock::{Clock, SystemClock};
 pub use error::BackendError;
+pub use health::HealthProbe;
 pub use lock::{DistributedLock, LockError, LockLease};
 pub use reservations::{
     ChangeReservationError, CreateReservationError, NewReservation, ReservationFilter,
@@ -30,6 +32,7 @@ pub mod mocks {
     //! Re-exports every generated mock under one path.
     pub use crate::auth::{MockPasswordHasher, MockTokenRevocations, MockTokens};
     pub use crate::clock::MockClock;
+    pub use crate::health::MockHealthProbe;
     pub use crate::lock::MockDistributedLock;
     pub use crate::reservations::MockReservationRepository;
     pub use crate::slots::MockSlotRepository;

@@ -1,0 +1,279 @@
+//! Request and response bodies. Separate from domain types on purpose: the wire format is a
+//! contract, the domain is free to change.
+//!
+//! Request bodies reject unknown fields, and optional (PATCH) fields reject `null`: a field is
+//! either absent (keep the value) or present with a value.
+
+use domain::{Reservation, User};
+use ports::Slot;
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// `Some(value)` when present; `null` is an error, not "absent".
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+fn present_time<'de, D>(d: D) -> Result<Option<OffsetDateTime>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    time::serde::rfc3339::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    #[schema(example = "alice")]
+    pub username: String,
+    #[schema(example = "correct horse battery")]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserBody {
+    pub id: i64,
+    pub username: String,
+    #[schema(example = "user")]
+    pub role: RoleBody,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<User> for UserBody {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.0,
+            username: u.username.as_str().to_owned(),
+            role: u.role.into(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleBody {
+    User,
+    Admin,
+}
+
+impl From<domain::Role> for RoleBody {
+    fn from(r: domain::Role) -> Self {
+        match r {
+            domain::Role::User => RoleBody::User,
+            domain::Role::Admin => RoleBody::Admin,
+        }
+    }
+}
+
+impl From<RoleBody> for domain::Role {
+    fn from(r: RoleBody) -> Self {
+        match r {
+            RoleBody::User => domain::Role::User,
+            RoleBody::Admin => domain::Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenBody {
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    #[schema(example = 3600)]
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnUserPatch {
+    #[serde(default, deserialize_with = "present")]
+    pub username: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUserPatch {
+    #[serde(default, deserialize_with = "present")]
+    pub username: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub password: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub role: Option<RoleBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotBody {
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ends_at: OffsetDateTime,
+    pub capacity: u32,
+    pub confirmed: u32,
+    pub remaining: u32,
+}
+
+impl From<Slot> for SlotBody {
+    fn from(s: Slot) -> Self {
+        Self {
+            starts_at: s.starts_at,
+            ends_at: s.ends_at(),
+            capacity: s.load.capacity(),
+            confirmed: s.load.confirmed(),
+            remaining: s.load.remaining(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DaySlotsBody {
+    #[schema(value_type = String, format = Date, example = "2026-12-01")]
+    pub date: String,
+    pub slots: Vec<SlotBody>,
+}
+
+impl From<app::DaySlots> for DaySlotsBody {
+    fn from(d: app::DaySlots) -> Self {
+        Self {
+            date: d.date.to_string(),
+            slots: d.slots.into_iter().map(SlotBody::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReservationBody {
+    /// RFC 3339 with an offset, on the hour.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-12-01T09:00:00Z")]
+    pub starts_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-12-01T11:00:00Z")]
+    pub ends_at: OffsetDateTime,
+    #[schema(example = 20, minimum = 1, maximum = 50000)]
+    pub seats: i64,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationPatchBody {
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub starts_at: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ends_at: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "present")]
+    pub seats: Option<i64>,
+}
+
+impl From<ReservationPatchBody> for app::ReservationPatch {
+    fn from(b: ReservationPatchBody) -> Self {
+        Self {
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            seats: b.seats,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusBody {
+    Pending,
+    Confirmed,
+    Cancelled,
+}
+
+impl From<domain::ReservationStatus> for StatusBody {
+    fn from(s: domain::ReservationStatus) -> Self {
+        match s {
+            domain::ReservationStatus::Pending => StatusBody::Pending,
+            domain::ReservationStatus::Confirmed => StatusBody::Confirmed,
+            domain::ReservationStatus::Cancelled => StatusBody::Cancelled,
+        }
+    }
+}
+
+impl From<StatusBody> for domain::ReservationStatus {
+    fn from(s: StatusBody) -> Self {
+        match s {
+            StatusBody::Pending => domain::ReservationStatus::Pending,
+            StatusBody::Confirmed => domain::ReservationStatus::Confirmed,
+            StatusBody::Cancelled => domain::ReservationStatus::Cancelled,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReservationBody {
+    pub id: i64,
+    pub user_id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub starts_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ends_at: OffsetDateTime,
+    pub seats: u32,
+    pub status: StatusBody,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Reservation> for ReservationBody {
+    fn from(r: Reservation) -> Self {
+        Self {
+            id: r.id.0,
+            user_id: r.user_id.0,
+            starts_at: r.range.start(),
+            ends_at: r.range.end(),
+            seats: r.seats.get(),
+            status: r.status.into(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageBody<T> {
+    pub items: Vec<T>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+impl<T> PageBody<T> {
+    pub fn from_page<D>(page: domain::Page<D>) -> Self
+    where
+        T: From<D>,
+    {
+        Self {
+            items: page.items.into_iter().map(T::from).collect(),
+            page: page.request.page(),
+            per_page: page.request.per_page(),
+            total: page.total,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthBody {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    /// Per dependency: "ok" or "unavailable".
+    #[schema(value_type = Object)]
+    pub checks: std::collections::BTreeMap<String, &'static str>,
+}

@@ -1,0 +1,27 @@
+//! Every slot of a date, for admins.
+
+use super::slots::DateQuery;
+use super::Svc;
+use crate::dto::DaySlotsBody;
+use crate::extract::Admin;
+use crate::problem::{ApiError, Problem};
+use actix_web::{HttpRequest, HttpResponse};
+
+#[utoipa::path(
+    get, path = "/api/v1/admin/exam-slots", tag = "admin",
+    security(("bearer" = [])),
+    params(("date" = String, Query, description = "Calendar date YYYY-MM-DD in the service offset")),
+    responses(
+        (status = 200, description = "Every slot of the date, full and past ones included", body = DaySlotsBody),
+        (status = 400, description = "Missing or invalid date", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+    )
+)]
+pub async fn list(svc: Svc, admin: Admin, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let day = svc
+        .slots
+        .all_of_day(&admin.actor(), DateQuery::parse(&req)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(DaySlotsBody::from(day)))
+}

@@ -1,0 +1,56 @@
+//! Sign-up, log-in and log-out.
+
+use super::Svc;
+use crate::dto::{Credentials, TokenBody, UserBody};
+use crate::extract::{json, Authenticated};
+use crate::problem::{ApiError, Problem};
+use actix_web::{web, HttpResponse};
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/signup", tag = "auth",
+    request_body = Credentials,
+    responses(
+        (status = 201, description = "The new user", body = UserBody),
+        (status = 400, description = "Malformed body", body = Problem),
+        (status = 409, description = "Username taken (case-insensitive)", body = Problem),
+        (status = 422, description = "Username or password breaks a rule", body = Problem),
+    )
+)]
+pub async fn sign_up(svc: Svc, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let c: Credentials = json(&body)?;
+    let user = svc.auth.sign_up(&c.username, &c.password).await?;
+    Ok(HttpResponse::Created().json(UserBody::from(user)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "An access token", body = TokenBody),
+        (status = 400, description = "Malformed body", body = Problem),
+        (status = 401, description = "Unknown user or wrong password (same answer)", body = Problem),
+    )
+)]
+pub async fn log_in(svc: Svc, body: web::Bytes) -> Result<HttpResponse, ApiError> {
+    let c: Credentials = json(&body)?;
+    let issued = svc.auth.log_in(&c.username, &c.password).await?;
+    let expires_in = (issued.claims.expires_at - issued.claims.issued_at).whole_seconds();
+    Ok(HttpResponse::Ok().json(TokenBody {
+        access_token: issued.token,
+        token_type: "Bearer",
+        expires_in,
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The token is revoked"),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+    )
+)]
+pub async fn log_out(svc: Svc, who: Authenticated) -> Result<HttpResponse, ApiError> {
+    svc.auth.log_out(&who.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

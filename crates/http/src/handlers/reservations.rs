@@ -1,0 +1,133 @@
+//! The caller's own reservations.
+
+use super::Svc;
+use crate::dto::{NewReservationBody, PageBody, ReservationBody, ReservationPatchBody};
+use crate::extract::{id, json, query, Authenticated, PageQuery};
+use crate::problem::{ApiError, Problem};
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::ReservationId;
+
+#[utoipa::path(
+    post, path = "/api/v1/reservations", tag = "reservations",
+    security(("bearer" = [])),
+    request_body = NewReservationBody,
+    responses(
+        (status = 201, description = "The pending reservation", body = ReservationBody),
+        (status = 400, description = "Malformed body (bad JSON, types, times without offset, unknown fields)", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 409, description = "A covered slot is missing or has fewer seats left than asked", body = Problem),
+        (status = 422, description = "Breaks a rule: alignment, order, window, seat range", body = Problem),
+    )
+)]
+pub async fn create(
+    svc: Svc,
+    who: Authenticated,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let b: NewReservationBody = json(&body)?;
+    let r = svc
+        .reservations
+        .create(&who.actor(), b.starts_at, b.ends_at, b.seats)
+        .await?;
+    Ok(HttpResponse::Created().json(ReservationBody::from(r)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/reservations", tag = "reservations",
+    security(("bearer" = [])),
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "Own reservations, newest first", body = PageBody<ReservationBody>),
+        (status = 400, description = "Bad paging parameters", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+    )
+)]
+pub async fn list(
+    svc: Svc,
+    who: Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = query::<PageQuery>(&req)?.request()?;
+    let list = svc.reservations.list_own(&who.actor(), page).await?;
+    Ok(HttpResponse::Ok().json(PageBody::<ReservationBody>::from_page(list)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/reservations/{id}", tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 200, description = "The reservation", body = ReservationBody),
+        (status = 400, description = "Bad id", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 404, description = "Unknown, or someone else's", body = Problem),
+    )
+)]
+pub async fn get(
+    svc: Svc,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let r = svc
+        .reservations
+        .get_own(&who.actor(), ReservationId(id(&path)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(ReservationBody::from(r)))
+}
+
+#[utoipa::path(
+    patch, path = "/api/v1/reservations/{id}", tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Reservation id")),
+    request_body = ReservationPatchBody,
+    responses(
+        (status = 200, description = "The edited reservation (absent fields keep their value)", body = ReservationBody),
+        (status = 400, description = "Malformed body or id", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 404, description = "Unknown, or someone else's", body = Problem),
+        (status = 409, description = "Not pending any more, or no room", body = Problem),
+        (status = 422, description = "Breaks a rule", body = Problem),
+        (status = 503, description = "The reservation is busy; retry", body = Problem),
+    )
+)]
+pub async fn update(
+    svc: Svc,
+    who: Authenticated,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let rid = ReservationId(id(&path)?);
+    let patch: ReservationPatchBody = json(&body)?;
+    let r = svc
+        .reservations
+        .edit_own(&who.actor(), rid, patch.into())
+        .await?;
+    Ok(HttpResponse::Ok().json(ReservationBody::from(r)))
+}
+
+#[utoipa::path(
+    delete, path = "/api/v1/reservations/{id}", tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Reservation id")),
+    responses(
+        (status = 204, description = "Cancelled"),
+        (status = 400, description = "Bad id", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 404, description = "Unknown, or someone else's", body = Problem),
+        (status = 409, description = "Not pending (only admins cancel confirmed ones), or already cancelled", body = Problem),
+        (status = 503, description = "The reservation is busy; retry", body = Problem),
+    )
+)]
+pub async fn cancel(
+    svc: Svc,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    svc.reservations
+        .cancel_own(&who.actor(), ReservationId(id(&path)?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

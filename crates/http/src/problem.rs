@@ -1,0 +1,185 @@
+//! The one place where errors become HTTP responses (RFC 9457 problem+json).
+
+use actix_web::body::BoxBody;
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use app::{AppError, Conflict, Invalid, Unauthenticated};
+use domain::TransitionError;
+use serde::Serialize;
+use std::fmt;
+use utoipa::ToSchema;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Errors of the HTTP layer: the use-case error plus what only HTTP can get wrong.
+#[derive(Debug)]
+pub enum ApiError {
+    App(AppError),
+    /// The request could not be read: bad JSON, wrong types, unknown fields, bad ids or dates.
+    Malformed(String),
+    MissingToken,
+    PayloadTooLarge,
+    RouteNotFound,
+    MethodNotAllowed,
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::App(e)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe().detail)
+    }
+}
+
+/// The problem document every error response carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the problem type.
+    #[schema(example = "/problems/insufficient_capacity")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schema(example = "Conflict")]
+    pub title: String,
+    #[schema(example = 409)]
+    pub status: u16,
+    #[schema(example = "not enough seats remain in a covered slot")]
+    pub detail: String,
+    /// Stable machine-readable code.
+    #[schema(example = "insufficient_capacity")]
+    pub code: String,
+}
+
+struct Described {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+}
+
+fn described(status: StatusCode, code: &'static str, detail: impl ToString) -> Described {
+    Described {
+        status,
+        code,
+        detail: detail.to_string(),
+    }
+}
+
+impl ApiError {
+    fn describe(&self) -> Described {
+        use StatusCode as S;
+        match self {
+            ApiError::Malformed(why) => described(S::BAD_REQUEST, "malformed_request", why),
+            ApiError::MissingToken => described(
+                S::UNAUTHORIZED,
+                "missing_token",
+                "an Authorization: Bearer <token> header is required",
+            ),
+            ApiError::PayloadTooLarge => described(
+                S::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the request body is too large",
+            ),
+            ApiError::RouteNotFound => described(S::NOT_FOUND, "route_not_found", "no such route"),
+            ApiError::MethodNotAllowed => described(
+                S::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method",
+            ),
+            ApiError::App(e) => describe_app(e),
+        }
+    }
+}
+
+fn describe_app(e: &AppError) -> Described {
+    use StatusCode as S;
+    match e {
+        AppError::Unauthenticated(u) => {
+            let code = match u {
+                Unauthenticated::BadCredentials => "invalid_credentials",
+                Unauthenticated::InvalidToken => "invalid_token",
+                Unauthenticated::ExpiredToken => "token_expired",
+                Unauthenticated::RevokedToken => "token_revoked",
+                Unauthenticated::SessionEnded => "session_ended",
+            };
+            described(S::UNAUTHORIZED, code, u)
+        }
+        AppError::Forbidden => described(S::FORBIDDEN, "forbidden", e),
+        AppError::Invalid(i) => {
+            let code = match i {
+                Invalid::Username(_) => "invalid_username",
+                Invalid::Password(_) => "invalid_password",
+                Invalid::Seats(_) => "invalid_seats",
+                Invalid::Range(_) => "invalid_time_range",
+                Invalid::Window(_) => "outside_booking_window",
+                Invalid::DateOutsideWindow => "date_outside_window",
+            };
+            described(S::UNPROCESSABLE_ENTITY, code, i)
+        }
+        AppError::NotFound(what) => {
+            described(S::NOT_FOUND, "not_found", format!("{what} not found"))
+        }
+        AppError::Conflict(c) => {
+            let code = match c {
+                Conflict::DuplicateUsername => "username_taken",
+                Conflict::InsufficientCapacity => "insufficient_capacity",
+                Conflict::SlotMissing => "slot_missing",
+                Conflict::StatusChanged(_) => "status_changed",
+                Conflict::Transition(t) => match t {
+                    TransitionError::AlreadyConfirmed => "already_confirmed",
+                    TransitionError::AlreadyCancelled => "already_cancelled",
+                    TransitionError::AlreadyStarted => "already_started",
+                    TransitionError::CancelConfirmedRequiresAdmin => "cancel_requires_admin",
+                    TransitionError::EditConfirmedRequiresAdmin => "edit_requires_admin",
+                    TransitionError::ConfirmRequiresAdmin => "confirm_requires_admin",
+                    // Mapped to NotFound before it gets here; kept for exhaustiveness.
+                    TransitionError::NotFound => "not_found",
+                },
+            };
+            described(S::CONFLICT, code, c)
+        }
+        AppError::Busy => described(S::SERVICE_UNAVAILABLE, "busy", e),
+        AppError::Backend(_) => described(
+            S::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "a backing service is unavailable; try again shortly",
+        ),
+    }
+}
+
+/// Builds a problem+json response.
+pub fn problem_response(status: StatusCode, code: &str, detail: &str) -> HttpResponse {
+    let title = status.canonical_reason().unwrap_or("Error").to_owned();
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        builder.insert_header((header::RETRY_AFTER, "1"));
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    builder.json(Problem {
+        kind: format!("/problems/{code}"),
+        title,
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        code: code.to_owned(),
+    })
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.describe().status
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        if let ApiError::App(AppError::Backend(source)) = self {
+            // The client gets an opaque 503; operators get the whole chain.
+            tracing::error!(error = ?source, "backing service failure");
+        }
+        let d = self.describe();
+        problem_response(d.status, d.code, &d.detail)
+    }
+}

@@ -1,0 +1,145 @@
+//! The route table and the app-wide request handling (body limit, error bodies, tracing).
+
+use crate::handlers::{
+    admin_reservations, admin_slots, admin_users, auth, health, me, reservations, slots,
+};
+use crate::openapi::ApiDoc;
+use crate::problem::{problem_response, ApiError, PROBLEM_JSON};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::{header, StatusCode};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{web, HttpResponse, ResponseError};
+use app::Services;
+use ports::HealthProbe;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// HTTP-level settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiConfig {
+    pub body_limit_bytes: usize,
+}
+
+/// The probes behind `/ready`.
+#[derive(Clone)]
+pub struct Readiness {
+    pub probes: Vec<Arc<dyn HealthProbe>>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.probes.iter().map(|p| p.name()).collect();
+        f.debug_struct("Readiness").field("probes", &names).finish()
+    }
+}
+
+/// Registers every route, shared state and the default (404) service on an actix `App`.
+pub fn configure(
+    services: Services,
+    readiness: Readiness,
+    config: ApiConfig,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(web::Data::new(services))
+            .app_data(web::Data::new(readiness))
+            .app_data(web::PayloadConfig::new(config.body_limit_bytes))
+            .route("/health", web::get().to(health::live))
+            .route("/ready", web::get().to(health::ready))
+            .service(
+                SwaggerUi::new("/swagger-ui/{_:.*}")
+                    .url("/api-docs/openapi.json", ApiDoc::openapi()),
+            )
+            .service(
+                web::scope("/api/v1")
+                    .service(web::resource("/auth/signup").route(web::post().to(auth::sign_up)))
+                    .service(web::resource("/auth/login").route(web::post().to(auth::log_in)))
+                    .service(web::resource("/auth/logout").route(web::post().to(auth::log_out)))
+                    .service(
+                        web::resource("/users/me")
+                            .route(web::get().to(me::get))
+                            .route(web::patch().to(me::update))
+                            .route(web::delete().to(me::delete)),
+                    )
+                    .service(
+                        web::resource("/exam-slots/available")
+                            .route(web::get().to(slots::available)),
+                    )
+                    .service(
+                        web::resource("/reservations")
+                            .route(web::get().to(reservations::list))
+                            .route(web::post().to(reservations::create)),
+                    )
+                    .service(
+                        web::resource("/reservations/{id}")
+                            .route(web::get().to(reservations::get))
+                            .route(web::patch().to(reservations::update))
+                            .route(web::delete().to(reservations::cancel)),
+                    )
+                    .service(web::resource("/admin/users").route(web::get().to(admin_users::list)))
+                    .service(
+                        web::resource("/admin/users/{id}")
+                            .route(web::get().to(admin_users::get))
+                            .route(web::patch().to(admin_users::update))
+                            .route(web::delete().to(admin_users::delete)),
+                    )
+                    .service(
+                        web::resource("/admin/exam-slots").route(web::get().to(admin_slots::list)),
+                    )
+                    .service(
+                        web::resource("/admin/reservations")
+                            .route(web::get().to(admin_reservations::list)),
+                    )
+                    .service(
+                        web::resource("/admin/reservations/{id}")
+                            .route(web::get().to(admin_reservations::get))
+                            .route(web::patch().to(admin_reservations::update))
+                            .route(web::delete().to(admin_reservations::cancel)),
+                    )
+                    .service(
+                        web::resource("/admin/reservations/{id}/confirm")
+                            .route(web::post().to(admin_reservations::confirm)),
+                    ),
+            )
+            .default_service(web::to(route_not_found));
+    }
+}
+
+async fn route_not_found() -> HttpResponse {
+    ApiError::RouteNotFound.error_response()
+}
+
+/// Rewrites error responses that actix produced on its own (405 from a resource, 413 from the
+/// body limit, 400 from a bad request line, 5xx from a crashed handler) into problem+json, so
+/// clients see one error format everywhere.
+pub fn problem_bodies<B: 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(to_problem)
+}
+
+fn to_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let already_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
+    if already_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (code, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not accept that method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is too large"),
+        StatusCode::NOT_FOUND => ("route_not_found", "no such route"),
+        s if s.is_server_error() => ("internal_error", "an unexpected error occurred"),
+        _ => ("bad_request", "the request could not be processed"),
+    };
+    let (req, _) = res.into_parts();
+    let rewritten = problem_response(status, code, detail);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, rewritten).map_into_right_body::<B>(),
+    ))
+}
