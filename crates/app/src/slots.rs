@@ -5,7 +5,8 @@ use crate::error::{AppError, Invalid};
 use crate::policy::BookingPolicy;
 use crate::Deps;
 use domain::Actor;
-use ports::{Clock, Slot, SlotRepository};
+use domain::SlotHorizon;
+use ports::{Clock, EnsureReport, Slot, SlotRepository};
 use std::sync::Arc;
 use time::Date;
 
@@ -60,6 +61,25 @@ impl SlotService {
             .filter(|s| s.load.remaining() > 0 && window.slot_is_bookable(s.starts_at, now))
             .collect();
         Ok(DaySlots { date, slots })
+    }
+
+    /// Creates every missing slot from the next whole hour through now + the configured horizon
+    /// (operators run this from cron through slot-generator; api-server runs it at start).
+    ///
+    /// # Errors
+    /// `Backend` when storage fails.
+    pub async fn ensure_horizon(&self) -> Result<(SlotHorizon, EnsureReport), AppError> {
+        let horizon = self.horizon(self.policy.horizon);
+        let report = self
+            .slots
+            .ensure(horizon, self.policy.slot_capacity)
+            .await?;
+        Ok((horizon, report))
+    }
+
+    /// The slots that must exist now for a look-ahead of `length`.
+    pub fn horizon(&self, length: time::Duration) -> SlotHorizon {
+        SlotHorizon::new(self.clock.now(), length, self.policy.offset)
     }
 
     /// Every slot of `date`, full and past ones included.

@@ -68,3 +68,24 @@ async fn all_slots_of_a_day_is_admin_only() {
         .expect("listed");
     assert_eq!(day.slots.len(), 1, "past and full slots included");
 }
+
+#[tokio::test]
+async fn ensure_horizon_asks_for_ninety_days_of_slots_from_the_next_hour() {
+    let mut m = Mocks::default();
+    m.slots
+        .expect_ensure()
+        .withf(|h, capacity| {
+            h.first() == datetime!(2026-11-23 10:00 UTC)
+                && h.len() == 24 * 90
+                && *capacity == 50_000
+        })
+        .times(1)
+        .returning(|h, _| {
+            Ok(ports::EnsureReport {
+                created: h.len() as u64,
+                already_present: 0,
+            })
+        });
+    let (_, report) = m.services().slots.ensure_horizon().await.expect("ensured");
+    assert_eq!(report.created, 2160);
+}
