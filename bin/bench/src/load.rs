@@ -1,0 +1,241 @@
+//! A closed-loop load generator: N connections, each sending its next request as soon as the
+//! previous answer arrived, on two client threads (one actix runtime each).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One request to send.
+pub struct Request {
+    method: awc::http::Method,
+    path: String,
+    token: Option<String>,
+    body: Option<serde_json::Value>,
+}
+
+impl Request {
+    pub fn get(path: &str, token: Option<&str>) -> Self {
+        Self::new(awc::http::Method::GET, path, token, None)
+    }
+
+    pub fn post(path: &str, token: Option<&str>, body: serde_json::Value) -> Self {
+        Self::new(awc::http::Method::POST, path, token, Some(body))
+    }
+
+    pub fn post_empty(path: &str, token: Option<&str>) -> Self {
+        Self::new(awc::http::Method::POST, path, token, None)
+    }
+
+    fn new(
+        method: awc::http::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Self {
+        Self {
+            method,
+            path: path.to_owned(),
+            token: token.map(str::to_owned),
+            body,
+        }
+    }
+}
+
+/// When a run ends: after a duration, or after a fixed number of requests.
+#[derive(Clone, Copy)]
+pub struct Plan {
+    connections: usize,
+    until: Until,
+}
+
+#[derive(Clone, Copy)]
+enum Until {
+    Elapsed(Duration),
+    Count(u64),
+}
+
+impl Plan {
+    pub fn timed(connections: usize, d: Duration) -> Self {
+        Self {
+            connections,
+            until: Until::Elapsed(d),
+        }
+    }
+
+    pub fn counted(connections: usize, n: u64) -> Self {
+        Self {
+            connections,
+            until: Until::Count(n),
+        }
+    }
+}
+
+pub type Generator = Arc<dyn Fn(u64) -> Request + Send + Sync>;
+/// Receives every response body (parsed only when a sink is given).
+pub type Sink = Arc<dyn Fn(&serde_json::Value) + Send + Sync>;
+
+#[derive(Default)]
+pub struct Report {
+    pub requests: u64,
+    elapsed: Duration,
+    latencies_us: Vec<u64>,
+    statuses: BTreeMap<u16, u64>,
+}
+
+impl Report {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    pub fn percentile_ms(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * (self.latencies_us.len() - 1) as f64).round() as usize;
+        self.latencies_us[rank] as f64 / 1000.0
+    }
+
+    pub fn statuses(&self) -> String {
+        self.statuses
+            .iter()
+            .map(|(s, n)| {
+                if *s == 0 {
+                    format!("err:{n}")
+                } else {
+                    format!("{s}:{n}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn merge(&mut self, other: Report) {
+        self.requests += other.requests;
+        self.latencies_us.extend(other.latencies_us);
+        for (s, n) in other.statuses {
+            *self.statuses.entry(s).or_default() += n;
+        }
+    }
+}
+
+const CLIENT_THREADS: usize = 2;
+
+pub fn run(base: &str, plan: Plan, generate: Generator) -> Report {
+    run_inner(base, plan, generate, None)
+}
+
+/// Like [`run`], handing every response body to `sink`.
+pub fn run_collect(base: &str, plan: Plan, generate: Generator, sink: Sink) -> Report {
+    run_inner(base, plan, generate, Some(sink))
+}
+
+fn run_inner(base: &str, plan: Plan, generate: Generator, sink: Option<Sink>) -> Report {
+    let counter = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = match plan.until {
+        Until::Elapsed(d) => Some(started + d),
+        Until::Count(_) => None,
+    };
+    let limit = match plan.until {
+        Until::Count(n) => n,
+        Until::Elapsed(_) => u64::MAX,
+    };
+    let threads: Vec<_> = (0..CLIENT_THREADS)
+        .map(|t| {
+            let per_thread = plan.connections / CLIENT_THREADS
+                + usize::from(t < plan.connections % CLIENT_THREADS);
+            let (base, counter, generate, sink) = (
+                base.to_owned(),
+                counter.clone(),
+                generate.clone(),
+                sink.clone(),
+            );
+            std::thread::spawn(move || {
+                actix_web::rt::System::new().block_on(client_thread(
+                    base, per_thread, counter, limit, deadline, generate, sink,
+                ))
+            })
+        })
+        .collect();
+    let mut report = Report::default();
+    for t in threads {
+        if let Ok(r) = t.join() {
+            report.merge(r);
+        }
+    }
+    report.elapsed = started.elapsed();
+    report.latencies_us.sort_unstable();
+    report
+}
+
+async fn client_thread(
+    base: String,
+    connections: usize,
+    counter: Arc<AtomicU64>,
+    limit: u64,
+    deadline: Option<Instant>,
+    generate: Generator,
+    sink: Option<Sink>,
+) -> Report {
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .connector(awc::Connector::new().limit(connections.max(1)))
+        .finish();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (client, base, counter, generate, sink) = (
+                client.clone(),
+                base.clone(),
+                counter.clone(),
+                generate.clone(),
+                sink.clone(),
+            );
+            actix_web::rt::spawn(async move {
+                let mut report = Report::default();
+                loop {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        break;
+                    }
+                    let i = counter.fetch_add(1, Ordering::Relaxed);
+                    if i >= limit {
+                        break;
+                    }
+                    let req = generate(i);
+                    let mut builder = client.request(req.method, format!("{base}{}", req.path));
+                    if let Some(t) = &req.token {
+                        builder = builder.insert_header(("Authorization", format!("Bearer {t}")));
+                    }
+                    let start = Instant::now();
+                    let sent = match &req.body {
+                        Some(b) => builder.send_json(b).await,
+                        None => builder.send().await,
+                    };
+                    let status = match sent {
+                        Ok(mut res) => {
+                            let body = res.body().limit(1 << 20).await;
+                            if let (Some(sink), Ok(bytes)) = (&sink, &body) {
+                                if let Ok(v) = serde_json::from_slice(bytes) {
+                                    sink(&v);
+                                }
+                            }
+                            res.status().as_u16()
+                        }
+                        Err(_) => 0,
+                    };
+                    report.latencies_us.push(start.elapsed().as_micros() as u64);
+                    report.requests += 1;
+                    *report.statuses.entry(status).or_default() += 1;
+                }
+                report
+            })
+        })
+        .collect();
+    let mut report = Report::default();
+    for t in tasks {
+        if let Ok(r) = t.await {
+            report.merge(r);
+        }
+    }
+    report
+}
