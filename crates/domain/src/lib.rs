@@ -12,6 +12,7 @@ pub mod paging;
 pub mod reservation;
 pub mod seats;
 pub mod user;
+pub mod voucher;
 pub mod window;
 
 pub use capacity::{CapacityError, SlotLoad, DEFAULT_SLOT_CAPACITY};
