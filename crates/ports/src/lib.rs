@@ -11,6 +11,7 @@ pub mod lock;
 pub mod reservations;
 pub mod slots;
 pub mod users;
+pub mod vouchers;
 
 pub use auth::{IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenRevocations, Tokens};
 pub use clock::{Clock, SystemClock};
@@ -26,6 +27,10 @@ pub use users::{
     CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError, UserChanges,
     UserRepository,
 };
+pub use vouchers::{
+    Admission, AdmissionGate, ClaimError, CreateVoucherError, NewVoucher, UpdateVoucherError,
+    UseClaimError, VoucherChanges, VoucherRepository,
+};
 
 #[cfg(feature = "mocks")]
 pub mod mocks {
@@ -37,4 +42,5 @@ pub mod mocks {
     pub use crate::reservations::MockReservationRepository;
     pub use crate::slots::MockSlotRepository;
     pub use crate::users::MockUserRepository;
+    pub use crate::vouchers::{MockAdmissionGate, MockVoucherRepository};
 }
