@@ -1,6 +1,7 @@
 //! The use-case error: every way a request can fail, grouped by how a client should react.
 //! The HTTP layer maps it to status codes in one exhaustive match.
 
+use domain::voucher::{BookError, ClaimRefusal, VoucherRuleError};
 use domain::{
     HourRangeError, PasswordError, ReservationStatus, SeatsError, TransitionError, UsernameError,
     WindowError,
@@ -61,6 +62,13 @@ pub enum Invalid {
     Window(#[from] WindowError),
     #[error("no hour of that date is inside the booking window")]
     DateOutsideWindow,
+    #[error(transparent)]
+    Book(#[from] BookError),
+    #[error(transparent)]
+    Voucher(#[from] VoucherRuleError),
+    /// Claiming outside the voucher's window.
+    #[error(transparent)]
+    ClaimWindow(ClaimRefusal),
 }
 
 /// The request is valid but clashes with the current state.
@@ -76,6 +84,14 @@ pub enum Conflict {
     SlotMissing,
     #[error("the reservation changed concurrently; it is now {}", .0.as_str())]
     StatusChanged(ReservationStatus),
+    #[error("a voucher with that code exists")]
+    DuplicateVoucherCode,
+    #[error("you have already claimed this voucher")]
+    AlreadyClaimed,
+    #[error("this voucher is sold out")]
+    SoldOut,
+    #[error("this claim has already been used")]
+    AlreadyUsed,
 }
 
 macro_rules! invalid_from {
@@ -92,8 +108,19 @@ invalid_from!(
     PasswordError,
     SeatsError,
     HourRangeError,
-    WindowError
+    WindowError,
+    BookError,
+    VoucherRuleError
 );
+
+impl From<ClaimRefusal> for AppError {
+    fn from(r: ClaimRefusal) -> Self {
+        match r {
+            ClaimRefusal::SoldOut => Conflict::SoldOut.into(),
+            other => Invalid::ClaimWindow(other).into(),
+        }
+    }
+}
 
 impl From<TransitionError> for AppError {
     fn from(e: TransitionError) -> Self {

@@ -11,6 +11,7 @@ mod locking;
 pub mod policy;
 pub mod reservations;
 pub mod slots;
+pub mod vouchers;
 
 #[cfg(test)]
 mod tests;
@@ -21,10 +22,11 @@ pub use error::{AppError, Conflict, Invalid, Unauthenticated};
 pub use policy::BookingPolicy;
 pub use reservations::{AdminReservationQuery, ReservationPatch, ReservationService};
 pub use slots::{DaySlots, SlotService};
+pub use vouchers::{VoucherInput, VoucherPatch, VoucherService};
 
 use ports::{
-    Clock, DistributedLock, PasswordHasher, ReservationRepository, SlotRepository,
-    TokenRevocations, Tokens, UserRepository,
+    AdmissionGate, Clock, DistributedLock, PasswordHasher, ReservationRepository, SlotRepository,
+    TokenRevocations, Tokens, UserRepository, VoucherRepository,
 };
 use std::sync::Arc;
 
@@ -39,6 +41,8 @@ pub struct Deps {
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn Tokens>,
     pub revocations: Arc<dyn TokenRevocations>,
+    pub vouchers: Arc<dyn VoucherRepository>,
+    pub gate: Arc<dyn AdmissionGate>,
     pub policy: BookingPolicy,
 }
 
@@ -57,6 +61,7 @@ pub struct Services {
     pub accounts: AccountService,
     pub slots: SlotService,
     pub reservations: ReservationService,
+    pub vouchers: VoucherService,
 }
 
 impl Services {
@@ -66,6 +71,7 @@ impl Services {
             accounts: AccountService::new(&deps),
             slots: SlotService::new(&deps),
             reservations: ReservationService::new(&deps),
+            vouchers: VoucherService::new(&deps),
         }
     }
 }

@@ -4,6 +4,7 @@ use actix_web::body::BoxBody;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use app::{AppError, Conflict, Invalid, Unauthenticated};
+use domain::voucher::ClaimRefusal;
 use domain::TransitionError;
 use serde::Serialize;
 use std::fmt;
@@ -115,6 +116,10 @@ fn describe_app(e: &AppError) -> Described {
                 Invalid::Range(_) => "invalid_time_range",
                 Invalid::Window(_) => "outside_booking_window",
                 Invalid::DateOutsideWindow => "date_outside_window",
+                Invalid::Book(_) => "invalid_book",
+                Invalid::Voucher(_) => "invalid_voucher",
+                Invalid::ClaimWindow(ClaimRefusal::NotOpenYet) => "not_open_yet",
+                Invalid::ClaimWindow(_) => "voucher_closed",
             };
             described(S::UNPROCESSABLE_ENTITY, code, i)
         }
@@ -127,6 +132,10 @@ fn describe_app(e: &AppError) -> Described {
                 Conflict::InsufficientCapacity => "insufficient_capacity",
                 Conflict::SlotMissing => "slot_missing",
                 Conflict::StatusChanged(_) => "status_changed",
+                Conflict::DuplicateVoucherCode => "duplicate_code",
+                Conflict::AlreadyClaimed => "already_claimed",
+                Conflict::SoldOut => "sold_out",
+                Conflict::AlreadyUsed => "already_used",
                 Conflict::Transition(t) => match t {
                     TransitionError::AlreadyConfirmed => "already_confirmed",
                     TransitionError::AlreadyCancelled => "already_cancelled",

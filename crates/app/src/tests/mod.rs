@@ -8,6 +8,7 @@ mod accounts;
 mod auth;
 mod reservations;
 mod slots;
+mod vouchers;
 
 use crate::{BookingPolicy, Deps, Services};
 use domain::{
@@ -45,6 +46,8 @@ pub struct Mocks {
     pub hasher: MockPasswordHasher,
     pub tokens: MockTokens,
     pub revocations: MockTokenRevocations,
+    pub vouchers: MockVoucherRepository,
+    pub gate: MockAdmissionGate,
 }
 
 impl Mocks {
@@ -60,6 +63,8 @@ impl Mocks {
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             revocations: Arc::new(self.revocations),
+            vouchers: Arc::new(self.vouchers),
+            gate: Arc::new(self.gate),
             policy: BookingPolicy {
                 offset: ServiceOffset::UTC,
                 ..BookingPolicy::default()

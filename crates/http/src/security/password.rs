@@ -35,11 +35,7 @@ impl Argon2Hasher {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, BackendError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(BackendError::new)?;
+        let _permit = self.permits.acquire().await.map_err(BackendError::new)?;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(BackendError::new)

@@ -1,0 +1,283 @@
+//! The voucher drop: the public event list, claims under a rush, own claims, and the admin's
+//! books and vouchers.
+//!
+//! A claim first asks the admission gate (one Redis round trip). Once a voucher is known to be
+//! sold out, or the user is known to have claimed it, the answer comes from the gate alone.
+//! Otherwise the database decides in one guarded transaction, and the gate is corrected from
+//! its answer. The gate failing never fails a claim: the database is always the authority.
+
+use crate::auth::AuthService;
+use crate::error::{AppError, Conflict};
+use crate::Deps;
+use domain::voucher::{
+    Book, BookDraft, BookId, Claim, ClaimId, ClaimWindow, Quantity, Voucher, VoucherCode, VoucherId,
+};
+use domain::{Actor, Page, PageRequest};
+use ports::{
+    Admission, AdmissionGate, ClaimError, Clock, CreateVoucherError, NewVoucher,
+    UpdateVoucherError, UseClaimError, VoucherChanges, VoucherRepository,
+};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Input of a new voucher, as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoucherInput {
+    pub book_id: i64,
+    pub code: String,
+    pub quantity: i64,
+    pub opens_at: Option<OffsetDateTime>,
+    pub closes_at: Option<OffsetDateTime>,
+}
+
+/// A partial voucher edit: absent fields keep their value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VoucherPatch {
+    pub quantity: Option<i64>,
+    pub closed: Option<bool>,
+    pub opens_at: Option<OffsetDateTime>,
+    pub closes_at: Option<OffsetDateTime>,
+}
+
+#[derive(Clone)]
+pub struct VoucherService {
+    vouchers: Arc<dyn VoucherRepository>,
+    gate: Arc<dyn AdmissionGate>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for VoucherService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VoucherService").finish_non_exhaustive()
+    }
+}
+
+/// Gate failures only cost speed; they are logged, never returned.
+fn hint<T>(outcome: Result<T, ports::BackendError>, what: &str) -> Option<T> {
+    outcome
+        .map_err(|error| tracing::warn!(%error, "admission gate: {what} failed"))
+        .ok()
+}
+
+impl VoucherService {
+    pub fn new(deps: &Deps) -> Self {
+        Self {
+            vouchers: deps.vouchers.clone(),
+            gate: deps.gate.clone(),
+            clock: deps.clock.clone(),
+        }
+    }
+
+    /// The vouchers on the event page right now.
+    ///
+    /// # Errors
+    /// `Backend` only.
+    pub async fn live(&self) -> Result<Vec<Voucher>, AppError> {
+        Ok(self.vouchers.list_live(self.clock.now()).await?)
+    }
+
+    /// Claims one voucher for the actor.
+    ///
+    /// # Errors
+    /// `NotFound`, `Conflict::AlreadyClaimed` (also after it sold out), `Conflict::SoldOut`,
+    /// `Invalid::ClaimWindow` before it opens or after it closes.
+    pub async fn claim(&self, actor: &Actor, id: VoucherId) -> Result<Claim, AppError> {
+        let user = actor.user_id;
+        let mut admission = hint(self.gate.admit(id, user).await, "admit");
+        if admission == Some(Admission::Unknown) {
+            // Seed the gate from the database, then ask again once.
+            let voucher = self
+                .vouchers
+                .get_voucher(id)
+                .await?
+                .ok_or(AppError::NotFound("voucher"))?;
+            hint(self.gate.seed(id, voucher.remaining).await, "seed");
+            admission = hint(self.gate.admit(id, user).await, "admit");
+        }
+        match admission {
+            Some(Admission::AlreadyClaimed) => return Err(Conflict::AlreadyClaimed.into()),
+            Some(Admission::SoldOut) => return Err(Conflict::SoldOut.into()),
+            _ => {}
+        }
+        let admitted = admission == Some(Admission::Admitted);
+        let outcome = self.vouchers.claim(user, id, self.clock.now()).await;
+        match &outcome {
+            Ok(_) => {
+                hint(self.gate.claimed(id, user).await, "record claim");
+            }
+            Err(ClaimError::SoldOut) => {
+                hint(self.gate.sold_out(id).await, "mark sold out");
+            }
+            Err(e) => {
+                if admitted {
+                    hint(self.gate.give_back(id).await, "give back");
+                }
+                if matches!(e, ClaimError::AlreadyClaimed) {
+                    hint(self.gate.claimed(id, user).await, "record claim");
+                }
+            }
+        }
+        outcome.map_err(|e| match e {
+            ClaimError::NotFound => AppError::NotFound("voucher"),
+            ClaimError::AlreadyClaimed => Conflict::AlreadyClaimed.into(),
+            ClaimError::SoldOut => Conflict::SoldOut.into(),
+            ClaimError::NotOpenYet => domain::voucher::ClaimRefusal::NotOpenYet.into(),
+            ClaimError::Closed => domain::voucher::ClaimRefusal::Closed.into(),
+            ClaimError::Backend(b) => b.into(),
+        })
+    }
+
+    /// The actor's claims, newest first.
+    ///
+    /// # Errors
+    /// `Backend` only.
+    pub async fn my_claims(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<Claim>, AppError> {
+        Ok(self.vouchers.list_user_claims(actor.user_id, page).await?)
+    }
+
+    /// Marks one of the actor's claims as used.
+    ///
+    /// # Errors
+    /// `NotFound` (unknown or someone else's), `Conflict::AlreadyUsed`.
+    pub async fn use_claim(&self, actor: &Actor, id: ClaimId) -> Result<Claim, AppError> {
+        self.vouchers
+            .use_claim(actor.user_id, id, self.clock.now())
+            .await
+            .map_err(|e| match e {
+                UseClaimError::NotFound => AppError::NotFound("claim"),
+                UseClaimError::AlreadyUsed => Conflict::AlreadyUsed.into(),
+                UseClaimError::Backend(b) => b.into(),
+            })
+    }
+
+    /// # Errors
+    /// `Forbidden`, `Invalid::Book`.
+    pub async fn create_book(
+        &self,
+        actor: &Actor,
+        title: &str,
+        author: Option<&str>,
+        cover_url: Option<&str>,
+    ) -> Result<Book, AppError> {
+        AuthService::require_admin(actor)?;
+        let draft = BookDraft::new(title, author, cover_url)?;
+        Ok(self.vouchers.create_book(draft, self.clock.now()).await?)
+    }
+
+    /// # Errors
+    /// `Forbidden`.
+    pub async fn list_books(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<Book>, AppError> {
+        AuthService::require_admin(actor)?;
+        Ok(self.vouchers.list_books(page).await?)
+    }
+
+    /// # Errors
+    /// `Forbidden`, `Invalid::Voucher`, `NotFound` for the book, `Conflict::DuplicateVoucherCode`.
+    pub async fn create_voucher(
+        &self,
+        actor: &Actor,
+        input: VoucherInput,
+    ) -> Result<Voucher, AppError> {
+        AuthService::require_admin(actor)?;
+        let new = NewVoucher {
+            book_id: BookId(input.book_id),
+            code: VoucherCode::parse(&input.code)?,
+            quantity: Quantity::new(input.quantity)?,
+            window: ClaimWindow::new(input.opens_at, input.closes_at)?,
+            now: self.clock.now(),
+        };
+        self.vouchers
+            .create_voucher(new)
+            .await
+            .map_err(|e| match e {
+                CreateVoucherError::DuplicateCode => Conflict::DuplicateVoucherCode.into(),
+                CreateVoucherError::BookNotFound => AppError::NotFound("book"),
+                CreateVoucherError::Backend(b) => b.into(),
+            })
+    }
+
+    /// # Errors
+    /// `Forbidden`.
+    pub async fn list_vouchers(
+        &self,
+        actor: &Actor,
+        page: PageRequest,
+    ) -> Result<Page<Voucher>, AppError> {
+        AuthService::require_admin(actor)?;
+        Ok(self.vouchers.list_vouchers(page).await?)
+    }
+
+    /// Grows the quantity, switches the voucher on or off, or moves its window.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Invalid::Voucher` (shrinking quantity, bad window), `NotFound`.
+    pub async fn update_voucher(
+        &self,
+        actor: &Actor,
+        id: VoucherId,
+        patch: VoucherPatch,
+    ) -> Result<Voucher, AppError> {
+        AuthService::require_admin(actor)?;
+        let quantity = patch.quantity.map(Quantity::new).transpose()?;
+        let current = self
+            .vouchers
+            .get_voucher(id)
+            .await?
+            .ok_or(AppError::NotFound("voucher"))?;
+        if let Some(q) = quantity {
+            current.grow_to(q)?;
+        }
+        let window = if patch.opens_at.is_some() || patch.closes_at.is_some() {
+            Some(ClaimWindow::new(
+                patch.opens_at.or(current.window.opens_at),
+                patch.closes_at.or(current.window.closes_at),
+            )?)
+        } else {
+            None
+        };
+        let changes = VoucherChanges {
+            quantity,
+            closed: patch.closed,
+            window,
+        };
+        let updated = self
+            .vouchers
+            .update_voucher(id, changes)
+            .await
+            .map_err(|e| match e {
+                UpdateVoucherError::NotFound => AppError::NotFound("voucher"),
+                UpdateVoucherError::QuantityShrinks { current } => {
+                    domain::voucher::VoucherRuleError::QuantityShrinks { current }.into()
+                }
+                UpdateVoucherError::Backend(b) => b.into(),
+            })?;
+        // The gate re-seeds from the database on the next claim.
+        hint(self.gate.forget(id).await, "forget");
+        Ok(updated)
+    }
+
+    /// Who claimed a voucher, oldest first.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`.
+    pub async fn voucher_claims(
+        &self,
+        actor: &Actor,
+        id: VoucherId,
+        page: PageRequest,
+    ) -> Result<Page<Claim>, AppError> {
+        AuthService::require_admin(actor)?;
+        if self.vouchers.get_voucher(id).await?.is_none() {
+            return Err(AppError::NotFound("voucher"));
+        }
+        Ok(self.vouchers.list_voucher_claims(id, page).await?)
+    }
+}
