@@ -1,0 +1,196 @@
+//! Row types and their conversion to domain values. A row that breaks a domain rule means the
+//! database holds something the service never writes: that is reported, not papered over.
+
+use crate::schema::{books, exam_slots, reservations, users, voucher_claims, vouchers};
+use diesel::prelude::*;
+use domain::voucher::{Book, BookId, Claim, ClaimId, ClaimWindow, Voucher, VoucherCode, VoucherId};
+use domain::{
+    HourRange, Reservation, ReservationId, ReservationStatus, Role, Seats, ServiceOffset, SlotLoad,
+    User, UserId, Username,
+};
+use ports::{BackendError, Slot};
+use time::OffsetDateTime;
+
+pub(crate) fn secs(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+pub(crate) fn instant(s: i64) -> Result<OffsetDateTime, BackendError> {
+    OffsetDateTime::from_unix_timestamp(s).map_err(BackendError::new)
+}
+
+fn corrupt(what: &str) -> BackendError {
+    BackendError::msg(format!("stored {what} breaks a domain rule"))
+}
+
+#[derive(Debug, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub session_version: i64,
+    pub created_at: i64,
+}
+
+impl UserRow {
+    pub fn into_user(self) -> Result<User, BackendError> {
+        Ok(User {
+            id: UserId(self.id),
+            username: Username::parse(&self.username).map_err(|_| corrupt("username"))?,
+            role: Role::parse(&self.role).ok_or_else(|| corrupt("role"))?,
+            created_at: instant(self.created_at)?,
+            session_version: self.session_version,
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = exam_slots, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct SlotRow {
+    pub starts_at: i64,
+    pub capacity: i32,
+    pub confirmed: i32,
+}
+
+impl SlotRow {
+    pub fn into_slot(self) -> Result<Slot, BackendError> {
+        let capacity = u32::try_from(self.capacity).map_err(|_| corrupt("capacity"))?;
+        let confirmed = u32::try_from(self.confirmed).map_err(|_| corrupt("confirmed"))?;
+        Ok(Slot {
+            starts_at: instant(self.starts_at)?,
+            load: SlotLoad::new(capacity, confirmed).map_err(|_| corrupt("slot load"))?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
+#[diesel(table_name = reservations, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ReservationRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub seats: i32,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ReservationRow {
+    pub fn status(&self) -> Result<ReservationStatus, BackendError> {
+        ReservationStatus::parse(&self.status).ok_or_else(|| corrupt("status"))
+    }
+
+    pub fn into_reservation(self) -> Result<Reservation, BackendError> {
+        // Stored ranges were validated on the way in; UTC alignment is enough to rebuild them.
+        let range = HourRange::new(
+            instant(self.starts_at)?,
+            instant(self.ends_at)?,
+            ServiceOffset::UTC,
+        )
+        .or_else(|_| {
+            // A service configured with a half-hour offset stores half-hour-aligned instants.
+            hour_range_any_offset(self.starts_at, self.ends_at)
+        })?;
+        Ok(Reservation {
+            id: ReservationId(self.id),
+            user_id: UserId(self.user_id),
+            range,
+            seats: Seats::new(i64::from(self.seats)).map_err(|_| corrupt("seats"))?,
+            status: self.status()?,
+            created_at: instant(self.created_at)?,
+            updated_at: instant(self.updated_at)?,
+        })
+    }
+}
+
+fn hour_range_any_offset(start: i64, end: i64) -> Result<HourRange, BackendError> {
+    let minutes = (start.rem_euclid(3600) / 60) as i8;
+    let offset = time::UtcOffset::from_hms(0, minutes, 0).map_err(BackendError::new)?;
+    HourRange::new(instant(start)?, instant(end)?, ServiceOffset::new(offset))
+        .map_err(|_| corrupt("reservation range"))
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = books, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct BookRow {
+    pub id: i64,
+    pub title: String,
+    pub author: Option<String>,
+    pub cover_url: Option<String>,
+    pub created_at: i64,
+}
+
+impl BookRow {
+    pub fn into_book(self) -> Result<Book, BackendError> {
+        Ok(Book {
+            id: BookId(self.id),
+            title: self.title,
+            author: self.author,
+            cover_url: self.cover_url,
+            created_at: instant(self.created_at)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = vouchers, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct VoucherRow {
+    pub id: i64,
+    pub code: String,
+    pub quantity: i32,
+    pub remaining: i32,
+    pub closed: bool,
+    pub opens_at: Option<i64>,
+    pub closes_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl VoucherRow {
+    pub fn into_voucher(self, book: BookRow) -> Result<Voucher, BackendError> {
+        let opt = |s: Option<i64>| s.map(instant).transpose();
+        Ok(Voucher {
+            id: VoucherId(self.id),
+            book: book.into_book()?,
+            code: VoucherCode::parse(&self.code).map_err(|_| corrupt("voucher code"))?,
+            quantity: u32::try_from(self.quantity).map_err(|_| corrupt("quantity"))?,
+            remaining: u32::try_from(self.remaining).map_err(|_| corrupt("remaining"))?,
+            closed: self.closed,
+            window: ClaimWindow::new(opt(self.opens_at)?, opt(self.closes_at)?)
+                .map_err(|_| corrupt("voucher window"))?,
+            created_at: instant(self.created_at)?,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = voucher_claims, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct ClaimRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub voucher_id: i64,
+    pub claimed_at: i64,
+    pub used_at: Option<i64>,
+}
+
+impl ClaimRow {
+    pub fn into_claim(self, code: String, book: BookRow) -> Result<Claim, BackendError> {
+        Ok(Claim {
+            id: ClaimId(self.id),
+            user_id: UserId(self.user_id),
+            voucher_id: VoucherId(self.voucher_id),
+            code: VoucherCode::parse(&code).map_err(|_| corrupt("voucher code"))?,
+            book: book.into_book()?,
+            claimed_at: instant(self.claimed_at)?,
+            used_at: self.used_at.map(instant).transpose()?,
+        })
+    }
+}
+
+/// A total row count for paged lists, from `COUNT(*) OVER ()`.
+pub(crate) fn total_of<T>(rows: &[(T, i64)]) -> u64 {
+    rows.first()
+        .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
+}

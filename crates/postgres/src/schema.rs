@@ -1,0 +1,81 @@
+//! The diesel schema. Instants are BIGINT epoch seconds (see migrations/README.md).
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        username_key -> Text,
+        password_hash -> Text,
+        role -> Text,
+        session_version -> BigInt,
+        created_at -> BigInt,
+        deleted_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    exam_slots (starts_at) {
+        starts_at -> BigInt,
+        capacity -> Integer,
+        confirmed -> Integer,
+    }
+}
+
+diesel::table! {
+    reservations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        seats -> Integer,
+        status -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    books (id) {
+        id -> BigInt,
+        title -> Text,
+        author -> Nullable<Text>,
+        cover_url -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    vouchers (id) {
+        id -> BigInt,
+        book_id -> BigInt,
+        code -> Text,
+        quantity -> Integer,
+        remaining -> Integer,
+        closed -> Bool,
+        opens_at -> Nullable<BigInt>,
+        closes_at -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    voucher_claims (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        voucher_id -> BigInt,
+        claimed_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(reservations -> users (user_id));
+diesel::joinable!(vouchers -> books (book_id));
+diesel::joinable!(voucher_claims -> vouchers (voucher_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    exam_slots,
+    reservations,
+    books,
+    vouchers,
+    voucher_claims
+);

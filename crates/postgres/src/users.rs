@@ -1,0 +1,230 @@
+//! `UserRepository` on PostgreSQL.
+
+use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
+use crate::rows::{secs, total_of, UserRow};
+use crate::schema::{exam_slots, reservations, users};
+use crate::PgStore;
+use async_trait::async_trait;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::{Page, PageRequest, User, UserId};
+use ports::{
+    BackendError, CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError,
+    UserChanges, UserRepository,
+};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+fn live() -> diesel::dsl::IsNull<users::deleted_at> {
+    users::deleted_at.is_null()
+}
+
+#[async_trait]
+impl UserRepository for PgStore {
+    async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
+        let mut conn = self.conn().await?;
+        let row: UserRow = diesel::insert_into(users::table)
+            .values((
+                users::username.eq(user.username.as_str()),
+                users::username_key.eq(user.username.canonical()),
+                users::password_hash.eq(&user.password_hash),
+                users::role.eq(user.role.as_str()),
+                users::created_at.eq(secs(user.created_at)),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    CreateUserError::DuplicateUsername
+                } else {
+                    CreateUserError::Backend(backend(e))
+                }
+            })?;
+        Ok(row.into_user()?)
+    }
+
+    async fn get(&self, id: UserId) -> Result<Option<User>, BackendError> {
+        let mut conn = self.conn().await?;
+        users::table
+            .filter(users::id.eq(id.0).and(live()))
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(backend)?
+            .map(UserRow::into_user)
+            .transpose()
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<StoredCredentials>, BackendError> {
+        let mut conn = self.conn().await?;
+        let row = users::table
+            .filter(
+                users::username_key
+                    .eq(username.to_ascii_lowercase())
+                    .and(live()),
+            )
+            .select(UserRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(backend)?;
+        row.map(|r| {
+            let password_hash = r.password_hash.clone();
+            Ok(StoredCredentials {
+                user: r.into_user()?,
+                password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    async fn list(&self, page: PageRequest) -> Result<Page<User>, BackendError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(UserRow, i64)> = users::table
+            .filter(live())
+            .select((UserRow::as_select(), sql::<BigInt>("COUNT(*) OVER ()")))
+            .order(users::id.asc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset() as i64)
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        let mut total = total_of(&rows);
+        if rows.is_empty() && page.offset() > 0 {
+            let n: i64 = users::table
+                .filter(live())
+                .count()
+                .get_result(&mut conn)
+                .await
+                .map_err(backend)?;
+            total = n as u64;
+        }
+        let items = rows
+            .into_iter()
+            .map(|(r, _)| r.into_user())
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            request: page,
+            total,
+        })
+    }
+
+    async fn update(&self, id: UserId, changes: UserChanges) -> Result<User, UpdateUserError> {
+        let mut conn = self.conn().await?;
+        let bump = i64::from(changes.password_hash.is_some());
+        let row: Option<UserRow> = diesel::update(users::table)
+            .filter(users::id.eq(id.0).and(live()))
+            .set((
+                changes
+                    .username
+                    .as_ref()
+                    .map(|u| users::username.eq(u.as_str().to_owned())),
+                changes
+                    .username
+                    .as_ref()
+                    .map(|u| users::username_key.eq(u.canonical())),
+                changes.password_hash.map(|h| users::password_hash.eq(h)),
+                changes.role.map(|r| users::role.eq(r.as_str())),
+                users::session_version.eq(users::session_version + bump),
+            ))
+            .returning(UserRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    UpdateUserError::DuplicateUsername
+                } else {
+                    UpdateUserError::Backend(backend(e))
+                }
+            })?;
+        Ok(row.ok_or(UpdateUserError::NotFound)?.into_user()?)
+    }
+
+    async fn delete(&self, id: UserId, now: OffsetDateTime) -> Result<(), DeleteUserError> {
+        let mut conn = self.conn().await?;
+        let outcome = retry_tx!(delete_in_tx(&mut conn, id, now).await);
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(TxError::Rule(e)) => Err(e),
+            Err(TxError::Db(e)) => Err(DeleteUserError::Backend(backend(e))),
+        }
+    }
+}
+
+/// Soft-deletes the user, cancels their live reservations and frees the confirmed seats, in
+/// one transaction. Reservations are locked before slots (the order every writer uses), and
+/// slots in ascending order.
+async fn delete_in_tx(
+    conn: &mut AsyncPgConnection,
+    id: UserId,
+    now: OffsetDateTime,
+) -> Result<(), TxError<DeleteUserError>> {
+    let now = secs(now);
+    conn.transaction(async move |conn| {
+        let deleted = diesel::update(users::table)
+            .filter(users::id.eq(id.0).and(live()))
+            .set(users::deleted_at.eq(now))
+            .execute(conn)
+            .await?;
+        if deleted == 0 {
+            return Err(TxError::Rule(DeleteUserError::NotFound));
+        }
+        let confirmed: Vec<(i64, i64, i32)> = reservations::table
+            .filter(reservations::user_id.eq(id.0))
+            .filter(reservations::status.eq("confirmed"))
+            .select((
+                reservations::starts_at,
+                reservations::ends_at,
+                reservations::seats,
+            ))
+            .for_update()
+            .load(conn)
+            .await?;
+        diesel::update(reservations::table)
+            .filter(reservations::user_id.eq(id.0))
+            .filter(reservations::status.eq_any(["pending", "confirmed"]))
+            .set((
+                reservations::status.eq("cancelled"),
+                reservations::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await?;
+
+        // Seats to free per slot start, ascending.
+        let mut freed: BTreeMap<i64, i32> = BTreeMap::new();
+        for (start, end, seats) in confirmed {
+            let mut hour = start;
+            while hour < end {
+                *freed.entry(hour).or_default() += seats;
+                hour += 3600;
+            }
+        }
+        if !freed.is_empty() {
+            let (starts, seats): (Vec<i64>, Vec<i32>) = freed.into_iter().unzip();
+            exam_slots::table
+                .filter(exam_slots::starts_at.eq_any(&starts))
+                .select(exam_slots::starts_at)
+                .order(exam_slots::starts_at)
+                .for_update()
+                .load::<i64>(conn)
+                .await?;
+            diesel::sql_query(
+                "UPDATE exam_slots s SET confirmed = s.confirmed - d.seats \
+                 FROM (SELECT unnest($1) AS starts_at, unnest($2) AS seats) d \
+                 WHERE s.starts_at = d.starts_at",
+            )
+            .bind::<Array<BigInt>, _>(starts)
+            .bind::<Array<Integer>, _>(seats)
+            .execute(conn)
+            .await?;
+        }
+        Ok(())
+    })
+    .await
+}

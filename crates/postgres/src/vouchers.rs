@@ -1,0 +1,430 @@
+//! `VoucherRepository` on PostgreSQL: claims are one transaction with a unique claim per user
+//! and a guarded decrement of `remaining`.
+
+use crate::errors::{backend, is_foreign_key_violation, is_unique_violation, retry_tx, TxError};
+use crate::rows::{secs, BookRow, ClaimRow, VoucherRow};
+use crate::schema::{books, voucher_claims, vouchers};
+use crate::PgStore;
+use async_trait::async_trait;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use domain::voucher::{Book, BookDraft, Claim, ClaimId, Voucher, VoucherId};
+use domain::{Page, PageRequest, UserId};
+use ports::{
+    BackendError, ClaimError, CreateVoucherError, NewVoucher, UpdateVoucherError, UseClaimError,
+    VoucherChanges, VoucherRepository,
+};
+use time::OffsetDateTime;
+
+type Joined = (VoucherRow, BookRow);
+
+/// Builds a page from rows carrying `COUNT(*) OVER ()` (read by `count_of`).
+fn page_of<R, T>(
+    rows: Vec<R>,
+    total_if_empty: Option<u64>,
+    page: PageRequest,
+    count_of: impl Fn(&R) -> i64,
+    convert: impl Fn(R) -> Result<T, BackendError>,
+) -> Result<Page<T>, BackendError> {
+    let total = total_if_empty.unwrap_or_else(|| {
+        <[R]>::first(&rows).map_or(0, |r| u64::try_from(count_of(r)).unwrap_or(0))
+    });
+    let items = rows.into_iter().map(convert).collect::<Result<_, _>>()?;
+    Ok(Page {
+        items,
+        request: page,
+        total,
+    })
+}
+
+async fn voucher_by_id(
+    conn: &mut AsyncPgConnection,
+    id: VoucherId,
+) -> Result<Option<Voucher>, BackendError> {
+    vouchers::table
+        .inner_join(books::table)
+        .filter(vouchers::id.eq(id.0))
+        .select((VoucherRow::as_select(), BookRow::as_select()))
+        .first::<Joined>(conn)
+        .await
+        .optional()
+        .map_err(backend)?
+        .map(|(v, b)| v.into_voucher(b))
+        .transpose()
+}
+
+async fn claim_by_id(conn: &mut AsyncPgConnection, id: i64) -> Result<Claim, BackendError> {
+    let (c, code, b): (ClaimRow, String, BookRow) = voucher_claims::table
+        .inner_join(vouchers::table.inner_join(books::table))
+        .filter(voucher_claims::id.eq(id))
+        .select((ClaimRow::as_select(), vouchers::code, BookRow::as_select()))
+        .first(conn)
+        .await
+        .map_err(backend)?;
+    c.into_claim(code, b)
+}
+
+/// Records the claim and takes one unit, or rolls back and says why.
+async fn claim_tx(
+    conn: &mut AsyncPgConnection,
+    user: UserId,
+    voucher: VoucherId,
+    now: i64,
+) -> Result<i64, TxError<ClaimError>> {
+    conn.transaction(async move |conn| {
+        let inserted: Option<i64> = diesel::insert_into(voucher_claims::table)
+            .values((
+                voucher_claims::user_id.eq(user.0),
+                voucher_claims::voucher_id.eq(voucher.0),
+                voucher_claims::claimed_at.eq(now),
+            ))
+            .on_conflict((voucher_claims::user_id, voucher_claims::voucher_id))
+            .do_nothing()
+            .returning(voucher_claims::id)
+            .get_result(conn)
+            .await
+            .optional()
+            .map_err(|e| {
+                if is_foreign_key_violation(&e) {
+                    TxError::Rule(ClaimError::NotFound)
+                } else {
+                    TxError::Db(e)
+                }
+            })?;
+        let Some(claim_id) = inserted else {
+            return Err(TxError::Rule(ClaimError::AlreadyClaimed));
+        };
+        let taken = diesel::update(vouchers::table)
+            .filter(vouchers::id.eq(voucher.0))
+            .filter(vouchers::remaining.gt(0))
+            .filter(vouchers::closed.eq(false))
+            .filter(vouchers::opens_at.is_null().or(vouchers::opens_at.le(now)))
+            .filter(
+                vouchers::closes_at
+                    .is_null()
+                    .or(vouchers::closes_at.gt(now)),
+            )
+            .set(vouchers::remaining.eq(vouchers::remaining - 1))
+            .execute(conn)
+            .await?;
+        if taken == 1 {
+            return Ok(claim_id);
+        }
+        // Refused: say why, from the row as this transaction sees it, then roll back.
+        let row: Option<VoucherRow> = vouchers::table
+            .find(voucher.0)
+            .select(VoucherRow::as_select())
+            .first(conn)
+            .await
+            .optional()?;
+        let why = match row {
+            None => ClaimError::NotFound,
+            Some(v) if v.closed || v.closes_at.is_some_and(|c| c <= now) => ClaimError::Closed,
+            Some(v) if v.opens_at.is_some_and(|o| o > now) => ClaimError::NotOpenYet,
+            Some(_) => ClaimError::SoldOut,
+        };
+        Err(TxError::Rule(why))
+    })
+    .await
+}
+
+#[async_trait]
+impl VoucherRepository for PgStore {
+    async fn create_book(
+        &self,
+        book: BookDraft,
+        now: OffsetDateTime,
+    ) -> Result<Book, BackendError> {
+        let mut conn = self.conn().await?;
+        diesel::insert_into(books::table)
+            .values((
+                books::title.eq(&book.title),
+                books::author.eq(&book.author),
+                books::cover_url.eq(&book.cover_url),
+                books::created_at.eq(secs(now)),
+            ))
+            .returning(BookRow::as_returning())
+            .get_result::<BookRow>(&mut conn)
+            .await
+            .map_err(backend)?
+            .into_book()
+    }
+
+    async fn list_books(&self, page: PageRequest) -> Result<Page<Book>, BackendError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(BookRow, i64)> = books::table
+            .select((BookRow::as_select(), sql::<BigInt>("COUNT(*) OVER ()")))
+            .order(books::id.asc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset() as i64)
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        let fallback = if rows.is_empty() && page.offset() > 0 {
+            let n: i64 = books::table
+                .count()
+                .get_result(&mut conn)
+                .await
+                .map_err(backend)?;
+            Some(n as u64)
+        } else {
+            None
+        };
+        page_of(rows, fallback, page, |r| r.1, |(b, _)| b.into_book())
+    }
+
+    async fn create_voucher(&self, new: NewVoucher) -> Result<Voucher, CreateVoucherError> {
+        let mut conn = self.conn().await?;
+        let quantity = new.quantity.get() as i32;
+        let id: i64 = diesel::insert_into(vouchers::table)
+            .values((
+                vouchers::book_id.eq(new.book_id.0),
+                vouchers::code.eq(new.code.as_str()),
+                vouchers::quantity.eq(quantity),
+                vouchers::remaining.eq(quantity),
+                vouchers::opens_at.eq(new.window.opens_at.map(secs)),
+                vouchers::closes_at.eq(new.window.closes_at.map(secs)),
+                vouchers::created_at.eq(secs(new.now)),
+            ))
+            .returning(vouchers::id)
+            .get_result(&mut conn)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    CreateVoucherError::DuplicateCode
+                } else if is_foreign_key_violation(&e) {
+                    CreateVoucherError::BookNotFound
+                } else {
+                    CreateVoucherError::Backend(backend(e))
+                }
+            })?;
+        voucher_by_id(&mut conn, VoucherId(id))
+            .await?
+            .ok_or_else(|| BackendError::msg("a voucher vanished right after insert").into())
+    }
+
+    async fn get_voucher(&self, id: VoucherId) -> Result<Option<Voucher>, BackendError> {
+        let mut conn = self.conn().await?;
+        voucher_by_id(&mut conn, id).await
+    }
+
+    async fn list_vouchers(&self, page: PageRequest) -> Result<Page<Voucher>, BackendError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(VoucherRow, BookRow, i64)> = vouchers::table
+            .inner_join(books::table)
+            .select((
+                VoucherRow::as_select(),
+                BookRow::as_select(),
+                sql::<BigInt>("COUNT(*) OVER ()"),
+            ))
+            .order((vouchers::created_at.desc(), vouchers::id.desc()))
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset() as i64)
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        let fallback = if rows.is_empty() && page.offset() > 0 {
+            let n: i64 = vouchers::table
+                .count()
+                .get_result(&mut conn)
+                .await
+                .map_err(backend)?;
+            Some(n as u64)
+        } else {
+            None
+        };
+        page_of(rows, fallback, page, |r| r.2, |(v, b, _)| v.into_voucher(b))
+    }
+
+    async fn list_live(&self, now: OffsetDateTime) -> Result<Vec<Voucher>, BackendError> {
+        let now = secs(now);
+        let mut conn = self.conn().await?;
+        vouchers::table
+            .inner_join(books::table)
+            .filter(vouchers::closed.eq(false))
+            .filter(vouchers::remaining.gt(0))
+            .filter(vouchers::opens_at.is_null().or(vouchers::opens_at.le(now)))
+            .filter(
+                vouchers::closes_at
+                    .is_null()
+                    .or(vouchers::closes_at.gt(now)),
+            )
+            .order(vouchers::id.asc())
+            .select((VoucherRow::as_select(), BookRow::as_select()))
+            .load::<Joined>(&mut conn)
+            .await
+            .map_err(backend)?
+            .into_iter()
+            .map(|(v, b)| v.into_voucher(b))
+            .collect()
+    }
+
+    async fn update_voucher(
+        &self,
+        id: VoucherId,
+        changes: VoucherChanges,
+    ) -> Result<Voucher, UpdateVoucherError> {
+        let mut conn = self.conn().await?;
+        let quantity = changes.quantity.map(|q| q.get() as i32);
+        let mut update = diesel::update(vouchers::table)
+            .filter(vouchers::id.eq(id.0))
+            .into_boxed();
+        if let Some(q) = quantity {
+            // Never shrink, whatever happened since the caller read the voucher.
+            update = update.filter(vouchers::quantity.le(q));
+        }
+        let window = changes.window;
+        let changed = update
+            .set((
+                // SET reads the old row on every side, so remaining grows by the difference.
+                quantity
+                    .map(|q| vouchers::remaining.eq(vouchers::remaining + q - vouchers::quantity)),
+                quantity.map(|q| vouchers::quantity.eq(q)),
+                changes.closed.map(|c| vouchers::closed.eq(c)),
+                window.map(|w| vouchers::opens_at.eq(w.opens_at.map(secs))),
+                window.map(|w| vouchers::closes_at.eq(w.closes_at.map(secs))),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(backend)?;
+        let current = voucher_by_id(&mut conn, id).await?;
+        match (changed, current) {
+            (_, None) => Err(UpdateVoucherError::NotFound),
+            (0, Some(v)) if quantity.is_some() => Err(UpdateVoucherError::QuantityShrinks {
+                current: v.quantity,
+            }),
+            (_, Some(v)) => Ok(v),
+        }
+    }
+
+    async fn claim(
+        &self,
+        user: UserId,
+        voucher: VoucherId,
+        now: OffsetDateTime,
+    ) -> Result<Claim, ClaimError> {
+        let mut conn = self.conn().await?;
+        let outcome = retry_tx!(claim_tx(&mut conn, user, voucher, secs(now)).await);
+        match outcome {
+            Ok(id) => Ok(claim_by_id(&mut conn, id).await?),
+            Err(TxError::Rule(e)) => Err(e),
+            Err(TxError::Db(e)) => Err(ClaimError::Backend(backend(e))),
+        }
+    }
+
+    async fn list_user_claims(
+        &self,
+        user: UserId,
+        page: PageRequest,
+    ) -> Result<Page<Claim>, BackendError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(ClaimRow, String, BookRow, i64)> = voucher_claims::table
+            .inner_join(vouchers::table.inner_join(books::table))
+            .filter(voucher_claims::user_id.eq(user.0))
+            .select((
+                ClaimRow::as_select(),
+                vouchers::code,
+                BookRow::as_select(),
+                sql::<BigInt>("COUNT(*) OVER ()"),
+            ))
+            .order((voucher_claims::claimed_at.desc(), voucher_claims::id.desc()))
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset() as i64)
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        let fallback = if rows.is_empty() && page.offset() > 0 {
+            let n: i64 = voucher_claims::table
+                .filter(voucher_claims::user_id.eq(user.0))
+                .count()
+                .get_result(&mut conn)
+                .await
+                .map_err(backend)?;
+            Some(n as u64)
+        } else {
+            None
+        };
+        page_of(
+            rows,
+            fallback,
+            page,
+            |r| r.3,
+            |(c, code, b, _)| c.into_claim(code, b),
+        )
+    }
+
+    async fn list_voucher_claims(
+        &self,
+        voucher: VoucherId,
+        page: PageRequest,
+    ) -> Result<Page<Claim>, BackendError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<(ClaimRow, String, BookRow, i64)> = voucher_claims::table
+            .inner_join(vouchers::table.inner_join(books::table))
+            .filter(voucher_claims::voucher_id.eq(voucher.0))
+            .select((
+                ClaimRow::as_select(),
+                vouchers::code,
+                BookRow::as_select(),
+                sql::<BigInt>("COUNT(*) OVER ()"),
+            ))
+            .order(voucher_claims::id.asc())
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset() as i64)
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        let fallback = if rows.is_empty() && page.offset() > 0 {
+            let n: i64 = voucher_claims::table
+                .filter(voucher_claims::voucher_id.eq(voucher.0))
+                .count()
+                .get_result(&mut conn)
+                .await
+                .map_err(backend)?;
+            Some(n as u64)
+        } else {
+            None
+        };
+        page_of(
+            rows,
+            fallback,
+            page,
+            |r| r.3,
+            |(c, code, b, _)| c.into_claim(code, b),
+        )
+    }
+
+    async fn use_claim(
+        &self,
+        user: UserId,
+        claim: ClaimId,
+        now: OffsetDateTime,
+    ) -> Result<Claim, UseClaimError> {
+        let mut conn = self.conn().await?;
+        let used = diesel::update(voucher_claims::table)
+            .filter(voucher_claims::id.eq(claim.0))
+            .filter(voucher_claims::user_id.eq(user.0))
+            .filter(voucher_claims::used_at.is_null())
+            .set(voucher_claims::used_at.eq(secs(now)))
+            .execute(&mut conn)
+            .await
+            .map_err(backend)?;
+        if used == 0 {
+            let owned: Option<Option<i64>> = voucher_claims::table
+                .filter(voucher_claims::id.eq(claim.0))
+                .filter(voucher_claims::user_id.eq(user.0))
+                .select(voucher_claims::used_at)
+                .first(&mut conn)
+                .await
+                .optional()
+                .map_err(backend)?;
+            return Err(match owned {
+                None => UseClaimError::NotFound,
+                Some(_) => UseClaimError::AlreadyUsed,
+            });
+        }
+        Ok(claim_by_id(&mut conn, claim.0).await?)
+    }
+}
