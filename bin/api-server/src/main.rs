@@ -1,1 +1,120 @@
-fn main() {}
+//! api-server: serves the booking API, or creates an admin account.
+
+use api_server::{build, start};
+use settings::Settings;
+use std::io::Read;
+use std::process::ExitCode;
+
+const HELP: &str = "\
+api-server - the exam seat booking API
+
+USAGE:
+    api-server [serve]                     Serve the API (default)
+    api-server create-admin --username NAME
+                                           Create an admin; the password is read from
+                                           standard input (one trailing newline is trimmed)
+    api-server --help | --version
+
+Configuration comes from config/default.toml, config/<APP_PROFILE>.toml and the environment
+(DATABASE_URL, REDIS_URL, HOST, PORT, JWT_SECRET, APP_PROFILE, APP__SECTION__KEY); see README.md.
+At start the server runs pending migrations and creates missing slots up to the horizon.
+";
+
+enum Command {
+    Serve,
+    CreateAdmin { username: String },
+    Help,
+    Version,
+}
+
+fn parse(args: &[String]) -> Result<Command, String> {
+    match args {
+        [] => Ok(Command::Serve),
+        [one] if one == "serve" => Ok(Command::Serve),
+        [one] if one == "--help" || one == "-h" || one == "help" => Ok(Command::Help),
+        [one] if one == "--version" || one == "-V" => Ok(Command::Version),
+        [cmd, flag, name] if cmd == "create-admin" && flag == "--username" => {
+            Ok(Command::CreateAdmin {
+                username: name.clone(),
+            })
+        }
+        [cmd, rest @ ..] if cmd == "create-admin" => Err(format!(
+            "create-admin takes exactly --username NAME (got {rest:?})"
+        )),
+        other => Err(format!("unknown arguments {other:?}; see --help")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,actix_server=warn".into()),
+        )
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match parse(&args) {
+        Ok(Command::Help) => {
+            print!("{HELP}");
+            Ok(())
+        }
+        Ok(Command::Version) => {
+            println!("api-server {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Ok(Command::Serve) => serve().await,
+        Ok(Command::CreateAdmin { username }) => create_admin(&username).await,
+        Err(usage) => Err(usage),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("api-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> Result<(), String> {
+    let settings = Settings::load().map_err(|e| e.to_string())?;
+    let built = build(&settings).await.map_err(|e| e.to_string())?;
+    let listener =
+        std::net::TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .map_err(|e| {
+                format!(
+                    "cannot listen on {}:{}: {e}",
+                    settings.server.host, settings.server.port
+                )
+            })?;
+    let running = start(built, &settings, listener).map_err(|e| e.to_string())?;
+    let base = format!("http://{}", running.addr);
+    tracing::info!(profile = %settings.profile, "listening on {base}");
+    println!("api-server listening on {base} (Swagger UI: {base}/swagger-ui/)");
+    running.server.await.map_err(|e| e.to_string())
+}
+
+async fn create_admin(username: &str) -> Result<(), String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password
+        .strip_suffix('\n')
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(&password);
+    let settings = Settings::load().map_err(|e| e.to_string())?;
+    let built = build(&settings).await.map_err(|e| e.to_string())?;
+    let user = built
+        .services
+        .auth
+        .create_admin(username, password)
+        .await
+        .map_err(|e| format!("cannot create the admin: {e}"))?;
+    println!(
+        "created admin '{}' (id {})",
+        user.username.as_str(),
+        user.id
+    );
+    Ok(())
+}

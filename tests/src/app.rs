@@ -1,0 +1,228 @@
+//! `TestApp`: the real api-server, started in-process on a free port against its own database
+//! and Redis key prefix, with typed request helpers.
+
+use crate::db::TestDb;
+use crate::redis::TestRedis;
+use actix_web::dev::ServerHandle;
+use app::Services;
+use serde_json::Value;
+use settings::Settings;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use awc::http::StatusCode;
+
+/// The repository's `config/` directory.
+pub fn config_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../config")
+}
+
+/// A response: status, headers of interest, and the JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub retry_after: Option<String>,
+    pub body: Value,
+    pub raw: Vec<u8>,
+}
+
+impl Reply {
+    /// The problem document's `code`, or "" when the body is not a problem.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub services: Services,
+    pub settings: Settings,
+    handle: ServerHandle,
+    client: awc::Client,
+    names: AtomicU64,
+    // Dropped last: the server must stop before its database goes.
+    pub redis: TestRedis,
+    pub db: TestDb,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings as the server would load them, pointed at this test's database and key prefix.
+pub fn test_settings(db: &TestDb, redis: &TestRedis, extra: &[(&str, &str)]) -> Settings {
+    let mut env: HashMap<String, String> = HashMap::new();
+    env.insert("APP_PROFILE".into(), "test".into());
+    env.insert("DATABASE_URL".into(), db.url().to_owned());
+    env.insert("REDIS_URL".into(), redis.url().to_owned());
+    env.insert("APP__REDIS__KEY_PREFIX".into(), redis.prefix().to_owned());
+    env.insert("APP__DATABASE__POOL_SIZE".into(), "8".into());
+    env.insert("APP__SERVER__WORKERS".into(), "1".into());
+    env.insert("HOST".into(), "127.0.0.1".into());
+    env.insert("PORT".into(), "0".into());
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Settings::load_from(&config_dir(), &env).expect("test settings load")
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts a server with extra configuration, e.g. `("APP__BOOKING__SLOT_CAPACITY", "100")`.
+    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
+        let db = TestDb::new().await;
+        let redis = TestRedis::new().await;
+        let settings = test_settings(&db, &redis, extra);
+        let built = api_server::build(&settings).await.expect("server builds");
+        let services = built.services.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        let running = api_server::start(built, &settings, listener).expect("server starts");
+        let handle = running.server.handle();
+        actix_web::rt::spawn(running.server);
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish();
+        TestApp {
+            base: format!("http://{}", running.addr),
+            services,
+            settings,
+            handle,
+            client,
+            names: AtomicU64::new(0),
+            redis,
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Sends a request; `body` is sent verbatim as JSON text when given.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let sent = match body {
+            Some(b) => {
+                req.content_type("application/json")
+                    .send_body(b.to_owned())
+                    .await
+            }
+            None => req.send().await,
+        };
+        let mut res = sent.expect("request sent");
+        let status = res.status();
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header("content-type").unwrap_or_default();
+        let retry_after = header("retry-after");
+        let raw = res.body().limit(8 << 20).await.expect("body").to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Reply {
+            status,
+            content_type,
+            retry_after,
+            body,
+            raw,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call("GET", path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.call("POST", path, token, Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.call("PATCH", path, token, Some(&body.to_string()))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call("DELETE", path, token, None).await
+    }
+
+    /// A fresh unique username.
+    pub fn name(&self, stem: &str) -> String {
+        format!("{stem}{}", self.names.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Signs a new user up over HTTP and logs them in: (token, user id).
+    pub async fn user(&self) -> (String, i64) {
+        let username = self.name("user");
+        let body = serde_json::json!({"username": username, "password": "password123"});
+        let r = self.post("/api/v1/auth/signup", None, &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let id = r.body["id"].as_i64().expect("id");
+        (self.login(&username, "password123").await, id)
+    }
+
+    /// Creates an admin the way operators do (the create-admin use case) and logs in.
+    pub async fn admin(&self) -> (String, i64) {
+        let username = self.name("admin");
+        let user = self
+            .services
+            .auth
+            .create_admin(&username, "adminpass123")
+            .await
+            .expect("admin created");
+        (self.login(&username, "adminpass123").await, user.id.0)
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": password});
+        let r = self.post("/api/v1/auth/login", None, &body).await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        r.body["access_token"].as_str().expect("token").to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop accepting and close connections so the database can be dropped.
+        let stop = self.handle.stop(false);
+        actix_web::rt::spawn(stop);
+    }
+}
+
+/// The start of the hourly slot `days` days and `hour` hours from now's next midnight (UTC),
+/// in RFC 3339: safely inside the default booking window for 4 <= days <= 85.
+pub fn slot(days: i64, hour: i64) -> String {
+    let midnight = time::OffsetDateTime::now_utc().replace_time(time::Time::MIDNIGHT)
+        + time::Duration::days(days)
+        + time::Duration::hours(hour);
+    midnight
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format")
+}
+
+/// `YYYY-MM-DD` of the day `days` from today (UTC).
+pub fn day(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
+}
