@@ -1,1 +1,81 @@
-fn main() {}
+//! slot-generator: creates the hourly exam slots that must exist ahead of time. Run from cron.
+
+mod cli;
+
+use app::{BookingPolicy, SlotService};
+use domain::{BookingWindow, ServiceOffset};
+use ports::SystemClock;
+use settings::Settings;
+use std::process::ExitCode;
+use std::sync::Arc;
+use time::format_description::well_known::Rfc3339;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match cli::parse(&args) {
+        Ok(cli::Parsed::Run(o)) => o,
+        Ok(cli::Parsed::Help) => {
+            print!("{}", cli::HELP);
+            return ExitCode::SUCCESS;
+        }
+        Ok(cli::Parsed::Version) => {
+            println!("slot-generator {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("slot-generator: {e}\nTry --help.");
+            return ExitCode::from(2);
+        }
+    };
+    match run(options).await {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("slot-generator: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(o: cli::Options) -> Result<String, String> {
+    let mut settings = Settings::load().map_err(|e| e.to_string())?;
+    if let Some(url) = o.database_url {
+        settings.database.url = settings::Secret::new(url);
+    }
+    let b = &settings.booking;
+    let policy = BookingPolicy {
+        window: BookingWindow {
+            min_lead: time::Duration::hours(b.min_lead_hours),
+            max_ahead: time::Duration::days(b.max_ahead_days),
+        },
+        offset: ServiceOffset::new(settings.utc_offset().map_err(|e| e.to_string())?),
+        slot_capacity: o.capacity.unwrap_or(b.slot_capacity),
+        horizon: time::Duration::days(o.horizon_days.unwrap_or(b.horizon_days)),
+    };
+    let url = settings.database.url.expose();
+    adapter_postgres::run_migrations(url)
+        .await
+        .map_err(|e| format!("cannot prepare the database: {e}"))?;
+    let store = adapter_postgres::PgStore::connect(url, 2).map_err(|e| e.to_string())?;
+    let slots = SlotService::from_parts(Arc::new(store), Arc::new(SystemClock), policy);
+    let (horizon, report) = if o.dry_run {
+        slots.plan_horizon().await
+    } else {
+        slots.ensure_horizon().await
+    }
+    .map_err(|e| format!("cannot create slots: {e}"))?;
+    let fmt = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+    let verb = if o.dry_run { "would create" } else { "created" };
+    Ok(format!(
+        "{verb} {} slots, {} already present, range {} .. {} ({} hourly slots, capacity {})",
+        report.created,
+        report.already_present,
+        fmt(horizon.first()),
+        fmt(horizon.last()),
+        horizon.len(),
+        policy.slot_capacity,
+    ))
+}

@@ -34,10 +34,19 @@ impl std::fmt::Debug for SlotService {
 
 impl SlotService {
     pub fn new(deps: &Deps) -> Self {
+        Self::from_parts(deps.slots.clone(), deps.clock.clone(), deps.policy)
+    }
+
+    /// For callers that need only slots (the slot-generator binary).
+    pub fn from_parts(
+        slots: Arc<dyn SlotRepository>,
+        clock: Arc<dyn Clock>,
+        policy: BookingPolicy,
+    ) -> Self {
         Self {
-            slots: deps.slots.clone(),
-            clock: deps.clock.clone(),
-            policy: deps.policy,
+            slots,
+            clock,
+            policy,
         }
     }
 
@@ -75,6 +84,34 @@ impl SlotService {
             .ensure(horizon, self.policy.slot_capacity)
             .await?;
         Ok((horizon, report))
+    }
+
+    /// What `ensure_horizon` would do, without writing: the horizon and how many of its slots
+    /// exist already.
+    ///
+    /// # Errors
+    /// `Backend` when storage fails.
+    pub async fn plan_horizon(&self) -> Result<(SlotHorizon, EnsureReport), AppError> {
+        let horizon = self.horizon(self.policy.horizon);
+        if horizon.is_empty() {
+            let none = EnsureReport {
+                created: 0,
+                already_present: 0,
+            };
+            return Ok((horizon, none));
+        }
+        let existing = self
+            .slots
+            .list_between(horizon.first(), horizon.last() + domain::SLOT_LENGTH)
+            .await?
+            .len() as u64;
+        Ok((
+            horizon,
+            EnsureReport {
+                created: horizon.len() as u64 - existing,
+                already_present: existing,
+            },
+        ))
     }
 
     /// The slots that must exist now for a look-ahead of `length`.

@@ -1,0 +1,139 @@
+//! The slot-generator binary against a real database.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use integration_tests::db::TestDb;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_slot-generator");
+
+fn run(url: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env("APP_PROFILE", "test")
+        .env("DATABASE_URL", url)
+        .args(args)
+        .output()
+        .expect("slot-generator runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[derive(diesel::QueryableByName)]
+struct Counts {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    distinct_starts: i64,
+}
+
+async fn counts(url: &str) -> (i64, i64) {
+    let mut conn = AsyncPgConnection::establish(url).await.expect("connect");
+    let c: Counts = diesel::sql_query(
+        "SELECT COUNT(*) AS total, COUNT(DISTINCT starts_at) AS distinct_starts FROM exam_slots",
+    )
+    .get_result(&mut conn)
+    .await
+    .expect("count");
+    (c.total, c.distinct_starts)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_run_creates_ninety_days_of_hourly_slots_and_a_second_creates_none() {
+    let db = TestDb::new().await;
+    let first = run(db.url(), &[]);
+    assert!(first.status.success(), "{first:?}");
+    let line = stdout(&first);
+    let created: i64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("summary line: {line}"));
+    assert!((24 * 90 - 1..=24 * 90 + 1).contains(&created), "{line}");
+    assert!(line.contains("0 already present"), "{line}");
+    assert_eq!(counts(db.url()).await.0, created);
+
+    let second = run(db.url(), &[]);
+    assert!(second.status.success());
+    assert!(
+        stdout(&second).starts_with("created 0 slots"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(counts(db.url()).await.0, created);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_runs_create_each_slot_exactly_once() {
+    let db = TestDb::new().await;
+    let spawn = || {
+        Command::new(BIN)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .env("APP_PROFILE", "test")
+            .env("DATABASE_URL", db.url())
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().expect("a"), b.join().expect("b"))
+    });
+    let (a, b) = (a.expect("a runs"), b.expect("b runs"));
+    assert!(a.status.success() && b.status.success(), "{a:?} {b:?}");
+    let (total, distinct) = counts(db.url()).await;
+    assert_eq!(total, distinct, "no duplicates");
+    assert!((24 * 90 - 1..=24 * 90 + 1).contains(&total));
+    let created = |o: &Output| -> i64 {
+        stdout(o)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|n| n.parse().ok())
+            .expect("count")
+    };
+    assert_eq!(
+        created(&a) + created(&b),
+        total,
+        "each slot created by exactly one run"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_set_the_horizon_and_dry_run_writes_nothing() {
+    let db = TestDb::new().await;
+    let dry = run(db.url(), &["--horizon-days", "2", "--dry-run"]);
+    assert!(dry.status.success(), "{dry:?}");
+    assert!(
+        stdout(&dry).starts_with("would create 4"),
+        "{}",
+        stdout(&dry)
+    );
+    assert_eq!(counts(db.url()).await.0, 0);
+    let real = run(db.url(), &["--horizon-days", "2", "--capacity", "10"]);
+    assert!(real.status.success());
+    assert!(stdout(&real).contains("capacity 10"));
+    let (total, _) = counts(db.url()).await;
+    assert!((47..=49).contains(&total), "{total}");
+    // The dry run after a real one finds everything present.
+    let dry = run(db.url(), &["--horizon-days", "2", "--dry-run"]);
+    assert!(
+        stdout(&dry).starts_with("would create 0"),
+        "{}",
+        stdout(&dry)
+    );
+}
+
+#[test]
+fn unreachable_database_and_bad_flags_fail_with_a_message() {
+    let down = run("postgres://postgres@127.0.0.1:1/nowhere", &[]);
+    assert_eq!(down.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&down.stderr).contains("slot-generator:"));
+    let bad = run(
+        "postgres://postgres@127.0.0.1:1/nowhere",
+        &["--capacity", "zero"],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let help = run("postgres://unused", &["--help"]);
+    assert!(help.status.success());
+    assert!(stdout(&help).contains("--dry-run") && stdout(&help).contains("CRON"));
+}
