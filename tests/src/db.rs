@@ -152,6 +152,22 @@ impl TestDb {
     pub fn store(&self) -> &PgStore {
         &self.store
     }
+
+    pub fn users(&self) -> &dyn ports::UserRepository {
+        &self.store
+    }
+
+    pub fn reservations(&self) -> &dyn ports::ReservationRepository {
+        &self.store
+    }
+
+    pub fn slots(&self) -> &dyn ports::SlotRepository {
+        &self.store
+    }
+
+    pub fn vouchers(&self) -> &dyn ports::VoucherRepository {
+        &self.store
+    }
 }
 
 impl Drop for TestDb {

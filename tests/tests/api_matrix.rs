@@ -295,3 +295,55 @@ async fn health_and_readiness_answer() {
     assert_eq!(r.body["checks"]["postgres"], "ok");
     assert_eq!(r.body["checks"]["redis"], "ok");
 }
+
+#[actix_web::test]
+async fn an_unreachable_redis_gives_a_clean_503_not_a_500() {
+    let app = TestApp::spawn_with(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
+    let r = app
+        .post(
+            "/api/v1/auth/signup",
+            None,
+            &json!({"username": "eve", "password": "password123"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "sign-up needs no Redis");
+    let token = app.login("eve", "password123").await;
+    let r = app.get("/api/v1/users/me", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.code(), "service_unavailable");
+    assert_eq!(r.retry_after.as_deref(), Some("1"));
+    let r = app.get("/ready", None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.body["checks"]["redis"], "unavailable");
+    assert_eq!(r.body["checks"]["postgres"], "ok");
+}
+
+#[actix_web::test]
+async fn a_lost_database_gives_a_clean_503_not_a_500() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.user().await;
+    // Pull the database away from under the running server.
+    let name = app.db.url().rsplit('/').next().expect("name").to_owned();
+    let mut admin = {
+        use diesel_async::AsyncConnection;
+        diesel_async::AsyncPgConnection::establish(&integration_tests::db::admin_url())
+            .await
+            .expect("admin")
+    };
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("dropped");
+    let r = app
+        .get(
+            &format!("/api/v1/exam-slots/available?date={}", day(10)),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{:?}", r.body);
+    assert_eq!(r.content_type, "application/problem+json");
+    let r = app.get("/ready", None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.body["checks"]["postgres"], "unavailable");
+}

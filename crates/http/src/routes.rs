@@ -119,11 +119,13 @@ pub fn problem_bodies<B: 'static>() -> ErrorHandlers<B> {
 }
 
 fn to_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let already_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes());
-    if already_problem {
+    // Our own handlers answer JSON (problem+json for errors, a health report for /ready);
+    // only actix's bare answers are rewritten.
+    let ours = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v == PROBLEM_JSON.as_bytes() || v.starts_with(b"application/json")
+    });
+    if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

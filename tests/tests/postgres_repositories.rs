@@ -1,0 +1,452 @@
+//! The PostgreSQL repositories against a real database: every port method and its error mapping.
+
+use domain::{
+    HourRange, PageRequest, ReservationId, ReservationStatus, Role, Seats, ServiceOffset,
+    SlotHorizon, UserId, Username,
+};
+use integration_tests::db::TestDb;
+use ports::{
+    ChangeReservationError, CreateReservationError, CreateUserError, DeleteUserError,
+    NewReservation, NewUser, ReservationFilter, UpdateUserError, UserChanges,
+};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+
+fn at(h: i64) -> OffsetDateTime {
+    T0 + Duration::hours(h)
+}
+
+fn range(from: i64, to: i64) -> HourRange {
+    HourRange::new(at(from), at(to), ServiceOffset::UTC).expect("range")
+}
+
+fn seats(n: i64) -> Seats {
+    Seats::new(n).expect("seats")
+}
+
+/// A database with 48 hourly slots of `capacity` seats from T0.
+async fn db_with_slots(capacity: u32) -> TestDb {
+    let db = TestDb::new().await;
+    let report = db
+        .slots()
+        .ensure(
+            SlotHorizon::new(T0, Duration::hours(47), ServiceOffset::UTC),
+            capacity,
+        )
+        .await
+        .expect("slots");
+    assert_eq!(report.created, 48);
+    db
+}
+
+async fn user(db: &TestDb, name: &str) -> UserId {
+    db.users()
+        .create(NewUser {
+            username: Username::parse(name).expect("name"),
+            password_hash: "hash".into(),
+            role: Role::User,
+            created_at: T0,
+        })
+        .await
+        .expect("user")
+        .id
+}
+
+async fn reserve(db: &TestDb, user: UserId, from: i64, to: i64, n: i64) -> ReservationId {
+    db.reservations()
+        .create(NewReservation {
+            user_id: user,
+            range: range(from, to),
+            seats: seats(n),
+            now: T0,
+        })
+        .await
+        .expect("reservation")
+        .id
+}
+
+async fn confirmed_at(db: &TestDb, h: i64) -> u32 {
+    db.slots()
+        .list_between(at(h), at(h + 1))
+        .await
+        .expect("slots")[0]
+        .load
+        .confirmed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_created_found_case_insensitively_listed_and_updated() {
+    let db = TestDb::new().await;
+    let users = db.users();
+    let alice = user(&db, "Alice").await;
+    let dup = users
+        .create(NewUser {
+            username: Username::parse("ALICE").expect("name"),
+            password_hash: "h".into(),
+            role: Role::User,
+            created_at: T0,
+        })
+        .await;
+    assert!(matches!(dup, Err(CreateUserError::DuplicateUsername)));
+    let creds = users
+        .credentials("aLiCe")
+        .await
+        .expect("query")
+        .expect("found");
+    assert_eq!(creds.user.id, alice);
+    assert_eq!(creds.user.username.as_str(), "Alice");
+    assert_eq!(creds.password_hash, "hash");
+    assert!(users.credentials("bob").await.expect("query").is_none());
+
+    let bob = user(&db, "bob").await;
+    let page = users
+        .list(PageRequest::new(1, 1).expect("page"))
+        .await
+        .expect("list");
+    assert_eq!(page.total, 2);
+    assert_eq!(page.items[0].id, alice);
+    let beyond = users
+        .list(PageRequest::new(5, 10).expect("page"))
+        .await
+        .expect("list");
+    assert!(beyond.items.is_empty());
+    assert_eq!(beyond.total, 2, "total is right even past the last page");
+
+    let renamed = users
+        .update(
+            bob,
+            UserChanges {
+                username: Some(Username::parse("robert").expect("name")),
+                ..UserChanges::default()
+            },
+        )
+        .await
+        .expect("renamed");
+    assert_eq!(renamed.session_version, 0, "a rename keeps sessions");
+    let rehashed = users
+        .update(
+            bob,
+            UserChanges {
+                password_hash: Some("new".into()),
+                role: Some(Role::Admin),
+                ..UserChanges::default()
+            },
+        )
+        .await
+        .expect("updated");
+    assert_eq!(rehashed.session_version, 1, "a new password ends sessions");
+    assert_eq!(rehashed.role, Role::Admin);
+    let taken = users
+        .update(
+            bob,
+            UserChanges {
+                username: Some(Username::parse("alice").expect("name")),
+                ..UserChanges::default()
+            },
+        )
+        .await;
+    assert!(matches!(taken, Err(UpdateUserError::DuplicateUsername)));
+    let missing = users.update(UserId(999), UserChanges::default()).await;
+    assert!(matches!(missing, Err(UpdateUserError::NotFound)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name() {
+    let db = db_with_slots(100).await;
+    let users = db.users();
+    let s = db.reservations();
+    let u = user(&db, "carol").await;
+    let confirmed = reserve(&db, u, 2, 5, 10).await;
+    let pending = reserve(&db, u, 3, 4, 7).await;
+    s.confirm(confirmed, T0).await.expect("confirmed");
+    assert_eq!(confirmed_at(&db, 3).await, 10);
+
+    users.delete(u, T0).await.expect("deleted");
+    for h in 2..5 {
+        assert_eq!(confirmed_at(&db, h).await, 0);
+    }
+    for id in [confirmed, pending] {
+        let r = s.get(id).await.expect("get").expect("kept");
+        assert_eq!(
+            r.status,
+            ReservationStatus::Cancelled,
+            "data is kept, cancelled"
+        );
+    }
+    assert!(users.get(u).await.expect("get").is_none());
+    assert!(matches!(
+        users.delete(u, T0).await,
+        Err(DeleteUserError::NotFound)
+    ));
+    // The name is free again.
+    user(&db, "carol").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slots_are_ensured_idempotently_and_listed_in_order() {
+    let db = TestDb::new().await;
+    let slots = db.slots();
+    let h = SlotHorizon::new(T0, Duration::hours(9), ServiceOffset::UTC);
+    let first = slots.ensure(h, 50).await.expect("ensure");
+    assert_eq!((first.created, first.already_present), (10, 0));
+    let again = slots.ensure(h, 999).await.expect("ensure");
+    assert_eq!((again.created, again.already_present), (0, 10));
+    let slots = slots.list_between(at(2), at(5)).await.expect("list");
+    assert_eq!(
+        slots.iter().map(|s| s.starts_at).collect::<Vec<_>>(),
+        vec![at(2), at(3), at(4)]
+    );
+    assert!(
+        slots.iter().all(|s| s.load.capacity() == 50),
+        "existing slots never rewritten"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_checks_slots_exist_and_have_room() {
+    let db = db_with_slots(10).await;
+    let s = db.reservations();
+    let u = user(&db, "dave").await;
+    let id = reserve(&db, u, 1, 3, 10).await;
+    let r = s.get(id).await.expect("get").expect("found");
+    assert_eq!(
+        (r.status, r.seats.get(), r.range),
+        (ReservationStatus::Pending, 10, range(1, 3))
+    );
+    let too_many = s
+        .create(NewReservation {
+            user_id: u,
+            range: range(1, 2),
+            seats: seats(11),
+            now: T0,
+        })
+        .await;
+    assert!(matches!(
+        too_many,
+        Err(CreateReservationError::InsufficientCapacity)
+    ));
+    let missing = s
+        .create(NewReservation {
+            user_id: u,
+            range: range(47, 49),
+            seats: seats(1),
+            now: T0,
+        })
+        .await;
+    assert!(matches!(missing, Err(CreateReservationError::SlotMissing)));
+    assert!(s.get(ReservationId(424242)).await.expect("get").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirm_moves_counters_and_reports_each_refusal() {
+    let db = db_with_slots(10).await;
+    let s = db.reservations();
+    let u = user(&db, "erin").await;
+    let a = reserve(&db, u, 1, 3, 6).await;
+    let b = reserve(&db, u, 2, 4, 6).await;
+    let confirmed = s.confirm(a, T0).await.expect("confirmed");
+    assert_eq!(confirmed.status, ReservationStatus::Confirmed);
+    assert_eq!(
+        (confirmed_at(&db, 1).await, confirmed_at(&db, 2).await),
+        (6, 6)
+    );
+    assert!(matches!(
+        s.confirm(b, T0).await,
+        Err(ChangeReservationError::InsufficientCapacity)
+    ));
+    assert_eq!(
+        confirmed_at(&db, 3).await,
+        0,
+        "all or nothing: hour 3 untouched"
+    );
+    assert!(matches!(
+        s.confirm(a, T0).await,
+        Err(ChangeReservationError::StatusChanged(
+            ReservationStatus::Confirmed
+        ))
+    ));
+    assert!(matches!(
+        s.confirm(ReservationId(999), T0).await,
+        Err(ChangeReservationError::NotFound)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen() {
+    let db = db_with_slots(10).await;
+    let s = db.reservations();
+    let u = user(&db, "fay").await;
+    let a = reserve(&db, u, 1, 2, 4).await;
+    s.confirm(a, T0).await.expect("confirmed");
+    assert!(matches!(
+        s.cancel(a, ReservationStatus::Pending, T0).await,
+        Err(ChangeReservationError::StatusChanged(
+            ReservationStatus::Confirmed
+        ))
+    ));
+    assert_eq!(
+        confirmed_at(&db, 1).await,
+        4,
+        "a refused cancel frees nothing"
+    );
+    let c = s
+        .cancel(a, ReservationStatus::Confirmed, T0)
+        .await
+        .expect("cancelled");
+    assert_eq!(c.status, ReservationStatus::Cancelled);
+    assert_eq!(confirmed_at(&db, 1).await, 0);
+    let p = reserve(&db, u, 5, 6, 4).await;
+    s.cancel(p, ReservationStatus::Pending, T0)
+        .await
+        .expect("cancelled");
+    assert!(matches!(
+        s.cancel(ReservationId(999), ReservationStatus::Pending, T0)
+            .await,
+        Err(ChangeReservationError::NotFound)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_pending_applies_the_create_checks_and_only_while_pending() {
+    let db = db_with_slots(10).await;
+    let s = db.reservations();
+    let u = user(&db, "gus").await;
+    let a = reserve(&db, u, 1, 2, 4).await;
+    let moved = s
+        .update_pending(a, range(5, 7), seats(9), T0)
+        .await
+        .expect("updated");
+    assert_eq!((moved.range, moved.seats.get()), (range(5, 7), 9));
+    assert!(matches!(
+        s.update_pending(a, range(5, 7), seats(11), T0).await,
+        Err(ChangeReservationError::InsufficientCapacity)
+    ));
+    assert!(matches!(
+        s.update_pending(a, range(47, 49), seats(1), T0).await,
+        Err(ChangeReservationError::SlotMissing)
+    ));
+    s.confirm(a, T0).await.expect("confirmed");
+    assert!(matches!(
+        s.update_pending(a, range(1, 2), seats(1), T0).await,
+        Err(ChangeReservationError::StatusChanged(
+            ReservationStatus::Confirmed
+        ))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn move_confirmed_is_all_or_nothing() {
+    let db = db_with_slots(10).await;
+    let s = db.reservations();
+    let u = user(&db, "hal").await;
+    let a = reserve(&db, u, 1, 3, 6).await;
+    let blocker = reserve(&db, u, 4, 5, 6).await;
+    s.confirm(a, T0).await.expect("confirmed");
+    s.confirm(blocker, T0).await.expect("confirmed");
+    // 6 more seats do not fit at hour 4.
+    assert!(matches!(
+        s.move_confirmed(a, range(3, 5), seats(6), T0).await,
+        Err(ChangeReservationError::InsufficientCapacity)
+    ));
+    assert_eq!(
+        [confirmed_at(&db, 1).await, confirmed_at(&db, 3).await],
+        [6, 0]
+    );
+    // Overlapping move: hour 2 stays taken, hour 1 freed, hour 3 taken.
+    let moved = s
+        .move_confirmed(a, range(2, 4), seats(4), T0)
+        .await
+        .expect("moved");
+    assert_eq!(moved.range, range(2, 4));
+    assert_eq!(
+        [
+            confirmed_at(&db, 1).await,
+            confirmed_at(&db, 2).await,
+            confirmed_at(&db, 3).await
+        ],
+        [0, 4, 4]
+    );
+    let p = reserve(&db, u, 8, 9, 1).await;
+    assert!(matches!(
+        s.move_confirmed(p, range(8, 9), seats(2), T0).await,
+        Err(ChangeReservationError::StatusChanged(
+            ReservationStatus::Pending
+        ))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_filters_pages_and_orders_newest_first() {
+    let db = db_with_slots(100).await;
+    let s = db.reservations();
+    let (u, v) = (user(&db, "ivy").await, user(&db, "jon").await);
+    let a = reserve(&db, u, 1, 2, 1).await;
+    let b = reserve(&db, u, 23, 26, 1).await;
+    let c = reserve(&db, v, 30, 31, 1).await;
+    s.confirm(b, T0).await.expect("confirmed");
+    let all = |f: ReservationFilter| async move {
+        s.list(f, PageRequest::default()).await.expect("list")
+    };
+    let page = all(ReservationFilter::default()).await;
+    assert_eq!(page.total, 3);
+    assert_eq!(
+        page.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![c, b, a]
+    );
+    let mine = all(ReservationFilter {
+        user_id: Some(u),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(mine.total, 2);
+    let confirmed = all(ReservationFilter {
+        status: Some(ReservationStatus::Confirmed),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        confirmed.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![b]
+    );
+    // Day 2 (hours 24..48) overlaps b (23..26) and c (30..31).
+    let day2 = all(ReservationFilter {
+        overlapping: Some((at(24), at(48))),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        day2.items.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![c, b]
+    );
+    let second = s
+        .list(
+            ReservationFilter::default(),
+            PageRequest::new(2, 2).expect("page"),
+        )
+        .await
+        .expect("list");
+    assert_eq!((second.items.len(), second.total), (1, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_constraint_refuses_any_write_past_capacity() {
+    // The last guard, independent of the application's guarded statements.
+    let db = db_with_slots(10).await;
+    let mut conn = {
+        use diesel_async::AsyncConnection;
+        diesel_async::AsyncPgConnection::establish(db.url())
+            .await
+            .expect("connect")
+    };
+    use diesel_async::RunQueryDsl;
+    let over = diesel::sql_query("UPDATE exam_slots SET confirmed = capacity + 1")
+        .execute(&mut conn)
+        .await;
+    assert!(over.is_err());
+    let under = diesel::sql_query("UPDATE exam_slots SET confirmed = -1")
+        .execute(&mut conn)
+        .await;
+    assert!(under.is_err());
+}

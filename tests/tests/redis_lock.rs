@@ -1,0 +1,185 @@
+//! The Redis adapters against a real Redis: lock exclusion across pools, safe release, expiry,
+//! bounded waits, revocations, and the admission gate.
+
+use domain::voucher::VoucherId;
+use domain::UserId;
+use integration_tests::redis::TestRedis;
+use ports::{Admission, AdmissionGate, DistributedLock, LockError, LockLease, TokenRevocations};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_lock_excludes_holders_across_two_independent_pools() {
+    let redis = TestRedis::new().await;
+    let locks = [
+        Arc::new(
+            redis
+                .backend()
+                .lock(Duration::from_secs(5), Duration::from_secs(20)),
+        ),
+        Arc::new(
+            redis
+                .backend()
+                .lock(Duration::from_secs(5), Duration::from_secs(20)),
+        ),
+    ];
+    let inside = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let (lock, inside, counter) = (locks[i % 2].clone(), inside.clone(), counter.clone());
+        tasks.push(tokio::spawn(async move {
+            let lease = lock.acquire("shared").await.expect("acquired");
+            assert_eq!(
+                inside.fetch_add(1, Ordering::SeqCst),
+                0,
+                "two holders at once"
+            );
+            // A deliberately non-atomic read-modify-write: only exclusion keeps it exact.
+            let seen = counter.load(Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            counter.store(seen + 1, Ordering::SeqCst);
+            inside.fetch_sub(1, Ordering::SeqCst);
+            lock.release(lease).await.expect("released");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task");
+    }
+    assert_eq!(counter.load(Ordering::SeqCst), 40);
+    assert_eq!(redis.key_count().await, 0, "every lock released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_by_a_non_owner_is_a_no_op() {
+    let redis = TestRedis::new().await;
+    let lock = redis
+        .backend()
+        .lock(Duration::from_secs(5), Duration::from_millis(100));
+    let lease = lock.acquire("r:1").await.expect("acquired");
+    let forged = LockLease {
+        key: lease.key.clone(),
+        token: "not-the-token".into(),
+    };
+    lock.release(forged).await.expect("no error");
+    assert!(
+        matches!(lock.acquire("r:1").await, Err(LockError::Timeout)),
+        "still held"
+    );
+    lock.release(lease).await.expect("released");
+    lock.acquire("r:1").await.expect("free again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_lease_frees_the_lock_and_its_late_release_spares_the_successor() {
+    let redis = TestRedis::new().await;
+    let lock = redis
+        .backend()
+        .lock(Duration::from_millis(200), Duration::from_secs(2));
+    let stale = lock.acquire("r:2").await.expect("acquired");
+    let started = Instant::now();
+    let successor = lock.acquire("r:2").await.expect("acquired after expiry");
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    lock.release(stale).await.expect("late release");
+    let quick = redis
+        .backend()
+        .lock(Duration::from_secs(5), Duration::from_millis(50));
+    assert!(
+        matches!(quick.acquire("r:2").await, Err(LockError::Timeout)),
+        "successor kept it"
+    );
+    lock.release(successor).await.expect("released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_is_bounded_and_an_unreachable_redis_fails_fast() {
+    let redis = TestRedis::new().await;
+    let lock = redis
+        .backend()
+        .lock(Duration::from_secs(5), Duration::from_millis(150));
+    let _held = lock.acquire("r:3").await.expect("acquired");
+    let started = Instant::now();
+    assert!(matches!(lock.acquire("r:3").await, Err(LockError::Timeout)));
+    assert!(started.elapsed() < Duration::from_secs(1));
+
+    let dead = adapter_redis::RedisBackend::connect("redis://127.0.0.1:1", 2, "x:")
+        .expect("pool")
+        .lock(Duration::from_secs(5), Duration::from_secs(5));
+    let started = Instant::now();
+    assert!(matches!(
+        dead.acquire("r").await,
+        Err(LockError::Backend(_))
+    ));
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_last_until_the_token_expiry() {
+    let redis = TestRedis::new().await;
+    let revocations = redis.backend().revocations();
+    let soon = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(300);
+    revocations.revoke("jti-a", soon).await.expect("revoked");
+    assert!(revocations.is_revoked("jti-a").await.expect("checked"));
+    assert!(!revocations.is_revoked("jti-b").await.expect("checked"));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !revocations.is_revoked("jti-a").await.expect("checked"),
+        "forgotten after expiry"
+    );
+    let past = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    revocations.revoke("jti-c", past).await.expect("no-op");
+    assert_eq!(redis.key_count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admission_gate_counts_down_remembers_claimers_and_gives_back() {
+    let redis = TestRedis::new().await;
+    let gate = redis.backend().admission();
+    let v = VoucherId(7);
+    assert_eq!(
+        gate.admit(v, UserId(1)).await.expect("admit"),
+        Admission::Unknown
+    );
+    gate.seed(v, 2).await.expect("seeded");
+    gate.seed(v, 99)
+        .await
+        .expect("a second seed does not overwrite");
+    assert_eq!(
+        gate.admit(v, UserId(1)).await.expect("admit"),
+        Admission::Admitted
+    );
+    gate.claimed(v, UserId(1)).await.expect("recorded");
+    assert_eq!(
+        gate.admit(v, UserId(1)).await.expect("admit"),
+        Admission::AlreadyClaimed
+    );
+    assert_eq!(
+        gate.admit(v, UserId(2)).await.expect("admit"),
+        Admission::Admitted
+    );
+    assert_eq!(
+        gate.admit(v, UserId(3)).await.expect("admit"),
+        Admission::SoldOut
+    );
+    gate.give_back(v).await.expect("given back");
+    assert_eq!(
+        gate.admit(v, UserId(3)).await.expect("admit"),
+        Admission::Admitted
+    );
+    gate.sold_out(v).await.expect("marked");
+    assert_eq!(
+        gate.admit(v, UserId(4)).await.expect("admit"),
+        Admission::SoldOut
+    );
+    gate.forget(v).await.expect("forgotten");
+    assert_eq!(
+        gate.admit(v, UserId(4)).await.expect("admit"),
+        Admission::Unknown
+    );
+    gate.give_back(v).await.expect("no-op on a missing count");
+    assert_eq!(
+        gate.admit(v, UserId(4)).await.expect("admit"),
+        Admission::Unknown
+    );
+}
