@@ -277,3 +277,170 @@ pub struct HealthBody {
     #[schema(value_type = Object)]
     pub checks: std::collections::BTreeMap<String, &'static str>,
 }
+
+// ---- Voucher drop ----
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BookBody {
+    pub id: i64,
+    pub title: String,
+    pub author: Option<String>,
+    pub cover_url: Option<String>,
+}
+
+impl From<domain::voucher::Book> for BookBody {
+    fn from(b: domain::voucher::Book) -> Self {
+        Self {
+            id: b.id.0,
+            title: b.title,
+            author: b.author,
+            cover_url: b.cover_url,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBookBody {
+    #[schema(example = "The Left Hand of Darkness")]
+    pub title: String,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(example = "Ursula K. Le Guin")]
+    pub author: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(example = "https://example.org/covers/lhod.jpg")]
+    pub cover_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VoucherStatusBody {
+    Active,
+    SoldOut,
+    Closed,
+}
+
+impl From<domain::voucher::VoucherStatus> for VoucherStatusBody {
+    fn from(s: domain::voucher::VoucherStatus) -> Self {
+        match s {
+            domain::voucher::VoucherStatus::Active => Self::Active,
+            domain::voucher::VoucherStatus::SoldOut => Self::SoldOut,
+            domain::voucher::VoucherStatus::Closed => Self::Closed,
+        }
+    }
+}
+
+/// The admin's switch: only these two can be set; `sold_out` follows from `remaining`.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VoucherSwitchBody {
+    Active,
+    Closed,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoucherBody {
+    pub id: i64,
+    pub code: String,
+    pub book: BookBody,
+    pub quantity: u32,
+    pub remaining: u32,
+    pub status: VoucherStatusBody,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub opens_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closes_at: Option<OffsetDateTime>,
+}
+
+impl From<domain::voucher::Voucher> for VoucherBody {
+    fn from(v: domain::voucher::Voucher) -> Self {
+        Self {
+            id: v.id.0,
+            status: v.status().into(),
+            code: v.code.as_str().to_owned(),
+            quantity: v.quantity,
+            remaining: v.remaining,
+            opens_at: v.window.opens_at,
+            closes_at: v.window.closes_at,
+            book: v.book.into(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsBody {
+    pub items: Vec<VoucherBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVoucherBody {
+    pub book_id: i64,
+    #[schema(example = "LHOD-2026")]
+    pub code: String,
+    #[schema(example = 200, minimum = 1, maximum = 1000000)]
+    pub quantity: i64,
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub opens_at: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closes_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoucherPatchBody {
+    /// May only grow; a sold-out voucher with room again is live again.
+    #[serde(default, deserialize_with = "present")]
+    pub quantity: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
+    pub status: Option<VoucherSwitchBody>,
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub opens_at: Option<OffsetDateTime>,
+    #[serde(default, deserialize_with = "present_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closes_at: Option<OffsetDateTime>,
+}
+
+impl From<VoucherPatchBody> for app::VoucherPatch {
+    fn from(b: VoucherPatchBody) -> Self {
+        Self {
+            quantity: b.quantity,
+            closed: b.status.map(|s| s == VoucherSwitchBody::Closed),
+            opens_at: b.opens_at,
+            closes_at: b.closes_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimBody {
+    pub id: i64,
+    pub voucher_id: i64,
+    pub user_id: i64,
+    pub code: String,
+    pub book: BookBody,
+    #[serde(with = "time::serde::rfc3339")]
+    pub claimed_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub used_at: Option<OffsetDateTime>,
+}
+
+impl From<domain::voucher::Claim> for ClaimBody {
+    fn from(c: domain::voucher::Claim) -> Self {
+        Self {
+            id: c.id.0,
+            voucher_id: c.voucher_id.0,
+            user_id: c.user_id.0,
+            code: c.code.as_str().to_owned(),
+            book: c.book.into(),
+            claimed_at: c.claimed_at,
+            used_at: c.used_at,
+        }
+    }
+}

@@ -2,7 +2,8 @@
 
 use crate::dto::*;
 use crate::handlers::{
-    admin_reservations, admin_slots, admin_users, auth, health, me, reservations, slots,
+    admin_reservations, admin_slots, admin_users, admin_vouchers, auth, health, me, reservations,
+    slots, vouchers,
 };
 use crate::problem::Problem;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -13,7 +14,8 @@ use utoipa::{Modify, OpenApi};
     info(
         title = "Exam seat booking API",
         description = "Hourly exam slots with a hard cap of confirmed seats per slot. Reservations \
-            are requested by users and confirmed by admins. Errors are RFC 9457 \
+            are requested by users and confirmed by admins. A voucher drop hands out limited \
+            first-come vouchers for novels. Errors are RFC 9457 \
             application/problem+json documents with a machine-readable `code`."
     ),
     paths(
@@ -26,12 +28,18 @@ use utoipa::{Modify, OpenApi};
         admin_slots::list,
         admin_reservations::list, admin_reservations::get, admin_reservations::update,
         admin_reservations::cancel, admin_reservations::confirm,
+        vouchers::live, vouchers::claim, vouchers::mine, vouchers::use_claim,
+        admin_vouchers::create_book, admin_vouchers::list_books, admin_vouchers::create_voucher,
+        admin_vouchers::list_vouchers, admin_vouchers::update_voucher, admin_vouchers::claims,
         health::live, health::ready,
     ),
     components(schemas(
         Problem, Credentials, UserBody, RoleBody, TokenBody, OwnUserPatch, AdminUserPatch,
         SlotBody, DaySlotsBody, NewReservationBody, ReservationPatchBody, ReservationBody,
         StatusBody, HealthBody, PageBody<UserBody>, PageBody<ReservationBody>,
+        BookBody, NewBookBody, VoucherBody, VoucherStatusBody, VoucherSwitchBody, EventsBody,
+        NewVoucherBody, VoucherPatchBody, ClaimBody, PageBody<BookBody>, PageBody<VoucherBody>,
+        PageBody<ClaimBody>,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -39,6 +47,7 @@ use utoipa::{Modify, OpenApi};
         (name = "account", description = "The caller's own account"),
         (name = "slots", description = "Bookable hourly slots"),
         (name = "reservations", description = "The caller's own reservations"),
+        (name = "vouchers", description = "The voucher drop: live vouchers, claims, own vouchers"),
         (name = "admin", description = "Admin-only management"),
         (name = "operations", description = "Liveness and readiness"),
     )

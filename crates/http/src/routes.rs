@@ -1,7 +1,8 @@
 //! The route table and the app-wide request handling (body limit, error bodies, tracing).
 
 use crate::handlers::{
-    admin_reservations, admin_slots, admin_users, auth, health, me, reservations, slots,
+    admin_reservations, admin_slots, admin_users, admin_vouchers, auth, health, me, reservations,
+    slots, vouchers, web_page,
 };
 use crate::openapi::ApiDoc;
 use crate::problem::{problem_response, ApiError, PROBLEM_JSON};
@@ -48,6 +49,9 @@ pub fn configure(
             .app_data(web::PayloadConfig::new(config.body_limit_bytes))
             .route("/health", web::get().to(health::live))
             .route("/ready", web::get().to(health::ready))
+            .route("/events", web::get().to(web_page::index))
+            .route("/events/", web::get().to(web_page::index))
+            .route("/events/{file}", web::get().to(web_page::asset))
             .service(
                 SwaggerUi::new("/swagger-ui/{_:.*}")
                     .url("/api-docs/openapi.json", ApiDoc::openapi()),
@@ -101,6 +105,35 @@ pub fn configure(
                     .service(
                         web::resource("/admin/reservations/{id}/confirm")
                             .route(web::post().to(admin_reservations::confirm)),
+                    )
+                    .service(web::resource("/events").route(web::get().to(vouchers::live)))
+                    .service(
+                        web::resource("/events/{id}/claim").route(web::post().to(vouchers::claim)),
+                    )
+                    .service(
+                        web::resource("/users/me/vouchers").route(web::get().to(vouchers::mine)),
+                    )
+                    .service(
+                        web::resource("/users/me/vouchers/{id}/use")
+                            .route(web::post().to(vouchers::use_claim)),
+                    )
+                    .service(
+                        web::resource("/admin/books")
+                            .route(web::get().to(admin_vouchers::list_books))
+                            .route(web::post().to(admin_vouchers::create_book)),
+                    )
+                    .service(
+                        web::resource("/admin/vouchers")
+                            .route(web::get().to(admin_vouchers::list_vouchers))
+                            .route(web::post().to(admin_vouchers::create_voucher)),
+                    )
+                    .service(
+                        web::resource("/admin/vouchers/{id}")
+                            .route(web::patch().to(admin_vouchers::update_voucher)),
+                    )
+                    .service(
+                        web::resource("/admin/vouchers/{id}/claims")
+                            .route(web::get().to(admin_vouchers::claims)),
                     ),
             )
             .default_service(web::to(route_not_found));

@@ -1,0 +1,91 @@
+//! The voucher drop: the public event list, claims, and the caller's own vouchers.
+
+use super::Svc;
+use crate::dto::{ClaimBody, EventsBody, PageBody, VoucherBody};
+use crate::extract::{id, query, Authenticated, PageQuery};
+use crate::problem::{ApiError, Problem};
+use actix_web::{web, HttpRequest, HttpResponse};
+use domain::voucher::{ClaimId, VoucherId};
+
+#[utoipa::path(
+    get, path = "/api/v1/events", tag = "vouchers",
+    responses((status = 200, description = "Live vouchers: active, open now, something left", body = EventsBody))
+)]
+pub async fn live(svc: Svc) -> Result<HttpResponse, ApiError> {
+    let items = svc.vouchers.live().await?;
+    Ok(HttpResponse::Ok().json(EventsBody {
+        items: items.into_iter().map(VoucherBody::from).collect(),
+    }))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/events/{voucher_id}/claim", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("voucher_id" = i64, Path, description = "Voucher id")),
+    responses(
+        (status = 201, description = "The claim", body = ClaimBody),
+        (status = 400, description = "Bad id", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 404, description = "No such voucher", body = Problem),
+        (status = 409, description = "already_claimed (also once sold out) or sold_out", body = Problem),
+        (status = 422, description = "not_open_yet or voucher_closed", body = Problem),
+    )
+)]
+pub async fn claim(
+    svc: Svc,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let c = svc
+        .vouchers
+        .claim(&who.actor(), VoucherId(id(&path)?))
+        .await?;
+    Ok(HttpResponse::Created().json(ClaimBody::from(c)))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/users/me/vouchers", tag = "vouchers",
+    security(("bearer" = [])),
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "Own claims, newest first", body = PageBody<ClaimBody>),
+        (status = 400, description = "Bad paging parameters", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+    )
+)]
+pub async fn mine(
+    svc: Svc,
+    who: Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let page = query::<PageQuery>(&req)?.request()?;
+    let claims = svc.vouchers.my_claims(&who.actor(), page).await?;
+    Ok(HttpResponse::Ok().json(PageBody::<ClaimBody>::from_page(claims)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/users/me/vouchers/{claim_id}/use", tag = "vouchers",
+    security(("bearer" = [])),
+    params(("claim_id" = i64, Path, description = "Claim id")),
+    responses(
+        (status = 200, description = "The claim with used_at set", body = ClaimBody),
+        (status = 400, description = "Bad id", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 404, description = "Unknown, or someone else's", body = Problem),
+        (status = 409, description = "Already used", body = Problem),
+    )
+)]
+pub async fn use_claim(
+    svc: Svc,
+    who: Authenticated,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let c = svc
+        .vouchers
+        .use_claim(&who.actor(), ClaimId(id(&path)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(ClaimBody::from(c)))
+}
