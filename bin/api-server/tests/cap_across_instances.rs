@@ -6,73 +6,11 @@ use integration_tests::db::TestDb;
 use integration_tests::redis::TestRedis;
 use serde_json::{json, Value};
 use std::io::Write;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_api-server");
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn command(db: &TestDb, redis: &TestRedis) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-        .env("APP_PROFILE", "test")
-        .env("DATABASE_URL", db.url())
-        .env("REDIS_URL", redis.url())
-        .env("APP__REDIS__KEY_PREFIX", redis.prefix())
-        .env("APP__SERVER__WORKERS", "2")
-        .env("APP__DATABASE__POOL_SIZE", "8")
-        .env("RUST_LOG", "warn");
-    cmd
-}
-
-async fn spawn_servers(db: &TestDb, redis: &TestRedis, n: usize) -> Vec<Server> {
-    let client = awc::Client::default();
-    let mut servers = Vec::new();
-    for _ in 0..n {
-        let port = free_port();
-        let child = command(db, redis)
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("api-server starts");
-        servers.push(Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        });
-    }
-    for s in &servers {
-        let mut ready = false;
-        for _ in 0..300 {
-            if let Ok(r) = client.get(format!("{}/health", s.base)).send().await {
-                if r.status().is_success() {
-                    ready = true;
-                    break;
-                }
-            }
-            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(ready, "{} did not come up", s.base);
-    }
-    servers
-}
+mod common;
+use common::{command, spawn_servers, Server};
 
 fn create_admin(db: &TestDb, redis: &TestRedis) {
     let mut child = command(db, redis)
