@@ -96,6 +96,10 @@ impl Report {
         self.latencies_us[rank] as f64 / 1000.0
     }
 
+    pub fn count(&self, status: u16) -> u64 {
+        self.statuses.get(&status).copied().unwrap_or(0)
+    }
+
     pub fn statuses(&self) -> String {
         self.statuses
             .iter()

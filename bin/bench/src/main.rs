@@ -142,6 +142,37 @@ fn main() {
         }),
     );
     print_row("W4 POST login (argon2id)", a.connections, &w4);
+
+    // W5: a voucher drop. Every reader presses once at the same time; then the presses go on
+    // after the voucher is gone, which the admission gate answers without the database.
+    let drop = setup::prepare_drop(
+        &a.base,
+        &fixture.admin,
+        setup::DROP_READERS,
+        setup::DROP_QUANTITY,
+    );
+    let tokens = Arc::new(drop.tokens);
+    let path = format!("/api/v1/events/{}/claim", drop.voucher_id);
+    let (t, p) = (tokens.clone(), path.clone());
+    let rush = run(
+        &a.base,
+        Plan::counted(a.connections, tokens.len() as u64),
+        Arc::new(move |i| Request::post_empty(&p, Some(&t[i as usize]))),
+    );
+    print_row("W5a drop: every reader claims once", a.connections, &rush);
+    let after = run(
+        &a.base,
+        Plan::timed(a.connections, duration),
+        Arc::new(move |i| Request::post_empty(&path, Some(&tokens[i as usize % tokens.len()]))),
+    );
+    print_row("W5b claims after the drop ended", a.connections, &after);
+    println!(
+        "   W5 check: {} issued of {} ({} readers); after the drop {:.1}% of answers were 409",
+        rush.count(201),
+        setup::DROP_QUANTITY,
+        setup::DROP_READERS,
+        100.0 * after.count(409) as f64 / after.requests.max(1) as f64,
+    );
 }
 
 fn print_row(name: &str, conns: usize, r: &Report) {

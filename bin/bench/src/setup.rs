@@ -6,6 +6,9 @@ use std::sync::{Arc, Mutex};
 
 pub const PASSWORD: &str = "bench-password";
 pub const USERS: usize = 64;
+/// Readers in the drop workload, and the vouchers they rush for.
+pub const DROP_READERS: usize = 1_000;
+pub const DROP_QUANTITY: i64 = 300;
 /// Seats per storm reservation; the storm asks for more than the slot's 50,000.
 pub const STORM_SEATS: i64 = 2;
 /// Day (from today) and hour of the hot slot.
@@ -137,4 +140,63 @@ pub fn hot_slot_confirmed(base: &str, f: &Fixture) -> i64 {
     r["slots"][HOT.1 as usize]["confirmed"]
         .as_i64()
         .unwrap_or(-1)
+}
+
+/// Readers for the voucher drop, each with a token, and a voucher of `quantity`.
+pub struct Drop {
+    pub voucher_id: i64,
+    pub tokens: Vec<String>,
+}
+
+pub fn prepare_drop(base: &str, admin: &str, readers: usize, quantity: i64) -> Drop {
+    let run_id = time::OffsetDateTime::now_utc().unix_timestamp();
+    let names: Arc<Vec<String>> = Arc::new(
+        (0..readers)
+            .map(|i| format!("reader{run_id}_{i}"))
+            .collect(),
+    );
+    let n = names.clone();
+    run(
+        base,
+        Plan::counted(16, readers as u64),
+        Arc::new(move |i| {
+            let body = serde_json::json!({"username": n[i as usize], "password": PASSWORD});
+            Request::post("/api/v1/auth/signup", None, body)
+        }),
+    );
+    let tokens = Arc::new(Mutex::new(Vec::with_capacity(readers)));
+    let (n, sink) = (names.clone(), tokens.clone());
+    crate::load::run_collect(
+        base,
+        Plan::counted(16, readers as u64),
+        Arc::new(move |i| {
+            let body = serde_json::json!({"username": n[i as usize], "password": PASSWORD});
+            Request::post("/api/v1/auth/login", None, body)
+        }),
+        Arc::new(move |v: &serde_json::Value| {
+            if let (Some(t), Ok(mut s)) = (v["access_token"].as_str(), sink.lock()) {
+                s.push(t.to_owned());
+            }
+        }),
+    );
+    let book = call(
+        base,
+        "POST",
+        "/api/v1/admin/books",
+        Some(admin),
+        Some(serde_json::json!({"title": format!("Bench drop {run_id}")})),
+    );
+    let voucher = call(
+        base,
+        "POST",
+        "/api/v1/admin/vouchers",
+        Some(admin),
+        Some(serde_json::json!({
+            "book_id": book["id"], "code": format!("DROP-{run_id}"), "quantity": quantity
+        })),
+    );
+    Drop {
+        voucher_id: voucher["id"].as_i64().unwrap_or(-1),
+        tokens: tokens.lock().map(|v| v.clone()).unwrap_or_default(),
+    }
 }

@@ -1,0 +1,74 @@
+//! The event page in a real browser: headless Chromium, driven by tests/e2e/events.spec.mjs,
+//! against the real server. Screenshots land in tests/output/browser/.
+
+use integration_tests::app::{StatusCode, TestApp};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+async fn blocking(mut cmd: Command) -> std::process::Output {
+    actix_web::rt::task::spawn_blocking(move || cmd.output().expect("command runs"))
+        .await
+        .expect("join")
+}
+
+#[actix_web::test]
+async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium() {
+    let mut setup = Command::new(repo().join("scripts/ensure-browser.sh"));
+    setup.current_dir(repo());
+    let out = blocking(setup).await;
+    assert!(
+        out.status.success(),
+        "browser setup failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let app = TestApp::spawn().await;
+    let (admin, _) = app.admin().await;
+    for (title, code, quantity) in [("Dune", "DUNE-2026", 50), ("Last Copy", "LAST-1", 1)] {
+        let r = app
+            .post(
+                "/api/v1/admin/books",
+                Some(&admin),
+                &json!({"title": title}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let body = json!({"book_id": r.body["id"], "code": code, "quantity": quantity});
+        let r = app
+            .post("/api/v1/admin/vouchers", Some(&admin), &body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+
+    let output_dir = repo().join("tests/output/browser");
+    let mut run = Command::new("node");
+    run.current_dir(repo().join("tests/e2e"))
+        .arg("events.spec.mjs")
+        .arg(&app.base)
+        .arg(&output_dir);
+    let out = blocking(run).await;
+    assert!(
+        out.status.success(),
+        "browser test failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for shot in [
+        "01-event-page",
+        "03-claimed",
+        "04-sold-out",
+        "05-used",
+        "06-phone",
+    ] {
+        assert!(
+            output_dir.join(format!("{shot}.png")).exists(),
+            "{shot} saved"
+        );
+    }
+}
