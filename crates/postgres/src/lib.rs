@@ -19,7 +19,9 @@ pub use migrate::run_migrations;
 
 use async_trait::async_trait;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use ports::{BackendError, HealthProbe};
 use std::time::Duration;
@@ -49,7 +51,12 @@ impl PgStore {
     /// # Errors
     /// An invalid pool configuration.
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, BackendError> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        // A broken connection surfaces as an error on its first real query anyway; verifying
+        // every checkout with a test query would double the round trips of every request.
+        let mut config = ManagerConfig::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager =
+            AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(pool_size)
             .wait_timeout(Some(POOL_WAIT))
