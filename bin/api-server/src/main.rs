@@ -90,7 +90,12 @@ async fn serve() -> Result<(), String> {
     let running = start(built, &settings, listener).map_err(|e| e.to_string())?;
     let base = format!("http://{}", running.addr);
     tracing::info!(profile = %settings.profile, "listening on {base}");
-    println!("api-server listening on {base} (Swagger UI: {base}/swagger-ui/)");
+    println!("api-server listening on {base}");
+    println!("  Swagger UI:  {base}/swagger-ui/");
+    println!("  Event page:  {base}/events");
+    println!(
+        "  First admin: printf 'a-long-password\\n' | api-server create-admin --username admin"
+    );
     running.server.await.map_err(|e| e.to_string())
 }
 

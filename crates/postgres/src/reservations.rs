@@ -18,6 +18,8 @@ use time::OffsetDateTime;
 
 type Change = ChangeReservationError;
 
+diesel::alias!(exam_slots as locked_slots: LockedSlots);
+
 /// Inserts a pending reservation only if every covered slot exists with enough room, in one
 /// statement.
 const INSERT_IF_ROOM: &str = "\
@@ -34,22 +36,6 @@ const UPDATE_PENDING_IF_ROOM: &str = "\
       AND (SELECT COUNT(*) FROM exam_slots \
            WHERE starts_at >= $2 AND starts_at < $3 AND capacity - confirmed >= $4) = $6 \
     RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at";
-
-/// Adds seats to every slot of a range where they fit, locking the rows in ascending order
-/// first so that concurrent confirms queue instead of deadlocking.
-const TAKE_SEATS: &str = "\
-    UPDATE exam_slots SET confirmed = confirmed + $3 \
-    WHERE starts_at IN (SELECT starts_at FROM exam_slots \
-                        WHERE starts_at >= $1 AND starts_at < $2 \
-                        ORDER BY starts_at FOR UPDATE) \
-      AND confirmed + $3 <= capacity";
-
-/// Frees seats in every slot of a range (rows locked in ascending order first).
-const FREE_SEATS: &str = "\
-    UPDATE exam_slots SET confirmed = confirmed - $3 \
-    WHERE starts_at IN (SELECT starts_at FROM exam_slots \
-                        WHERE starts_at >= $1 AND starts_at < $2 \
-                        ORDER BY starts_at FOR UPDATE)";
 
 /// Locks the slots of two ranges in one ascending pass.
 const LOCK_TWO_RANGES: &str = "\
@@ -150,15 +136,60 @@ async fn refusal(
     })
 }
 
+/// `SELECT starts_at FROM exam_slots AS locked WHERE starts_at in [start, end) ORDER BY
+/// starts_at FOR UPDATE`: used as the row set of counter updates, it takes the row locks in
+/// ascending order, which is what keeps concurrent multi-hour changes from deadlocking.
+#[expect(
+    clippy::type_complexity,
+    reason = "the query type is spelled out once so both counter updates can embed it"
+)]
+fn slots_locked_in_order(
+    start: i64,
+    end: i64,
+) -> diesel::dsl::ForUpdate<
+    diesel::dsl::Select<
+        diesel::dsl::Order<
+            diesel::dsl::Filter<
+                diesel::dsl::Filter<
+                    diesel::query_source::Alias<LockedSlots>,
+                    diesel::dsl::GtEq<
+                        diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
+                        i64,
+                    >,
+                >,
+                diesel::dsl::Lt<
+                    diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
+                    i64,
+                >,
+            >,
+            diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
+        >,
+        diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
+    >,
+> {
+    let locked = locked_slots;
+    let starts_at = locked.field(exam_slots::starts_at);
+    locked
+        .filter(starts_at.ge(start))
+        .filter(starts_at.lt(end))
+        .order(starts_at)
+        .select(starts_at)
+        .for_update()
+}
+
 async fn take_seats(
     conn: &mut AsyncPgConnection,
     range: &HourRange,
     seats: Seats,
 ) -> Result<bool, diesel::result::Error> {
-    let changed = diesel::sql_query(TAKE_SEATS)
-        .bind::<BigInt, _>(secs(range.start()))
-        .bind::<BigInt, _>(secs(range.end()))
-        .bind::<Integer, _>(seats_i32(seats))
+    // Built with the query builder (not raw SQL) so that diesel caches the prepared statement:
+    // this is the hottest statement of a confirm storm.
+    let seats = seats_i32(seats);
+    let locked_in_order = slots_locked_in_order(secs(range.start()), secs(range.end()));
+    let changed = diesel::update(exam_slots::table)
+        .filter(exam_slots::starts_at.eq_any(locked_in_order))
+        .filter((exam_slots::confirmed + seats).le(exam_slots::capacity))
+        .set(exam_slots::confirmed.eq(exam_slots::confirmed + seats))
         .execute(conn)
         .await?;
     Ok(changed as i64 == hours(range))
@@ -170,10 +201,10 @@ async fn free_seats(
     end: i64,
     seats: i32,
 ) -> Result<(), diesel::result::Error> {
-    diesel::sql_query(FREE_SEATS)
-        .bind::<BigInt, _>(start)
-        .bind::<BigInt, _>(end)
-        .bind::<Integer, _>(seats)
+    let locked_in_order = slots_locked_in_order(start, end);
+    diesel::update(exam_slots::table)
+        .filter(exam_slots::starts_at.eq_any(locked_in_order))
+        .set(exam_slots::confirmed.eq(exam_slots::confirmed - seats))
         .execute(conn)
         .await?;
     Ok(())
