@@ -41,7 +41,7 @@ for _ in $(seq 1 100); do
 done
 
 echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "== server: release build, $(nproc) actix workers, database pool ${APP__DATABASE__POOL_SIZE:-16}, on the same machine as the load generator"
+echo "== server: release build, $(nproc) actix workers, database pool ${APP__DATABASE__POOL_SIZE:-6} per process, on the same machine as the load generator"
 target/release/bench --base "http://127.0.0.1:$port" \
     --seconds "${BENCH_SECONDS:-10}" --connections "${BENCH_CONNECTIONS:-64}" \
     --confirms "${BENCH_CONFIRMS:-30000}"

@@ -347,3 +347,47 @@ async fn a_lost_database_gives_a_clean_503_not_a_500() {
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.body["checks"]["postgres"], "unavailable");
 }
+
+#[actix_web::test]
+async fn a_reservation_locked_by_another_process_answers_503_busy_with_retry_after() {
+    let app = TestApp::spawn_with(&[("APP__LOCK__WAIT_MS", "150")]).await;
+    let (admin, _) = app.admin().await;
+    let (user, _) = app.user().await;
+    let r = app
+        .post(
+            "/api/v1/reservations",
+            Some(&user),
+            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 1}),
+        )
+        .await;
+    let id = r.body["id"].as_i64().expect("id");
+    // Another process holds this reservation's lock (same key layout, same prefix).
+    let client = deadpool_redis::redis::Client::open(app.redis.url()).expect("redis");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("conn");
+    let _: () = deadpool_redis::redis::cmd("SET")
+        .arg(format!("{}lock:reservation:{id}", app.redis.prefix()))
+        .arg("someone-else")
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut conn)
+        .await
+        .expect("lock taken");
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/admin/reservations/{id}/confirm"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.code(), "busy");
+    assert_eq!(r.retry_after.as_deref(), Some("1"));
+    let r = app
+        .get(&format!("/api/v1/admin/reservations/{id}"), Some(&admin))
+        .await;
+    assert_eq!(r.body["status"], "pending", "nothing changed");
+}

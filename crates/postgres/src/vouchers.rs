@@ -130,6 +130,67 @@ async fn claim_tx(
     .await
 }
 
+/// Whose claims to list: a user's (newest first) or a voucher's (oldest first).
+#[derive(Clone, Copy)]
+enum ClaimsOf {
+    User(UserId),
+    Voucher(VoucherId),
+}
+
+impl PgStore {
+    async fn claims_page(
+        &self,
+        of: ClaimsOf,
+        page: PageRequest,
+    ) -> Result<Page<Claim>, BackendError> {
+        let filtered = || {
+            let q = voucher_claims::table
+                .inner_join(vouchers::table.inner_join(books::table))
+                .into_boxed();
+            match of {
+                ClaimsOf::User(u) => q.filter(voucher_claims::user_id.eq(u.0)),
+                ClaimsOf::Voucher(v) => q.filter(voucher_claims::voucher_id.eq(v.0)),
+            }
+        };
+        let ordered = match of {
+            ClaimsOf::User(_) => {
+                filtered().order((voucher_claims::claimed_at.desc(), voucher_claims::id.desc()))
+            }
+            ClaimsOf::Voucher(_) => filtered().order(voucher_claims::id.asc()),
+        };
+        let mut conn = self.conn().await?;
+        let rows: Vec<(ClaimRow, String, BookRow, i64)> = ordered
+            .select((
+                ClaimRow::as_select(),
+                vouchers::code,
+                BookRow::as_select(),
+                sql::<BigInt>("COUNT(*) OVER ()"),
+            ))
+            .limit(i64::from(page.per_page()))
+            .offset(page.offset() as i64)
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        let fallback = if rows.is_empty() && page.offset() > 0 {
+            let n: i64 = filtered()
+                .count()
+                .get_result(&mut conn)
+                .await
+                .map_err(backend)?;
+            Some(n as u64)
+        } else {
+            None
+        };
+        page_of(
+            rows,
+            fallback,
+            page,
+            |r| r.3,
+            |(c, code, b, _)| c.into_claim(code, b),
+        )
+    }
+}
+
 #[async_trait]
 impl VoucherRepository for PgStore {
     async fn create_book(
@@ -319,40 +380,7 @@ impl VoucherRepository for PgStore {
         user: UserId,
         page: PageRequest,
     ) -> Result<Page<Claim>, BackendError> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<(ClaimRow, String, BookRow, i64)> = voucher_claims::table
-            .inner_join(vouchers::table.inner_join(books::table))
-            .filter(voucher_claims::user_id.eq(user.0))
-            .select((
-                ClaimRow::as_select(),
-                vouchers::code,
-                BookRow::as_select(),
-                sql::<BigInt>("COUNT(*) OVER ()"),
-            ))
-            .order((voucher_claims::claimed_at.desc(), voucher_claims::id.desc()))
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        let fallback = if rows.is_empty() && page.offset() > 0 {
-            let n: i64 = voucher_claims::table
-                .filter(voucher_claims::user_id.eq(user.0))
-                .count()
-                .get_result(&mut conn)
-                .await
-                .map_err(backend)?;
-            Some(n as u64)
-        } else {
-            None
-        };
-        page_of(
-            rows,
-            fallback,
-            page,
-            |r| r.3,
-            |(c, code, b, _)| c.into_claim(code, b),
-        )
+        self.claims_page(ClaimsOf::User(user), page).await
     }
 
     async fn list_voucher_claims(
@@ -360,40 +388,7 @@ impl VoucherRepository for PgStore {
         voucher: VoucherId,
         page: PageRequest,
     ) -> Result<Page<Claim>, BackendError> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<(ClaimRow, String, BookRow, i64)> = voucher_claims::table
-            .inner_join(vouchers::table.inner_join(books::table))
-            .filter(voucher_claims::voucher_id.eq(voucher.0))
-            .select((
-                ClaimRow::as_select(),
-                vouchers::code,
-                BookRow::as_select(),
-                sql::<BigInt>("COUNT(*) OVER ()"),
-            ))
-            .order(voucher_claims::id.asc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        let fallback = if rows.is_empty() && page.offset() > 0 {
-            let n: i64 = voucher_claims::table
-                .filter(voucher_claims::voucher_id.eq(voucher.0))
-                .count()
-                .get_result(&mut conn)
-                .await
-                .map_err(backend)?;
-            Some(n as u64)
-        } else {
-            None
-        };
-        page_of(
-            rows,
-            fallback,
-            page,
-            |r| r.3,
-            |(c, code, b, _)| c.into_claim(code, b),
-        )
+        self.claims_page(ClaimsOf::Voucher(voucher), page).await
     }
 
     async fn use_claim(
