@@ -1,7 +1,7 @@
 //! `ReservationRepository` on PostgreSQL: the guarded counter updates.
 
 use crate::errors::{backend, is_check_violation, retry_tx, TxError};
-use crate::rows::{secs, total_of, ReservationRow};
+use crate::rows::{into_page, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
 use crate::PgStore;
 use async_trait::async_trait;
@@ -403,24 +403,14 @@ impl ReservationRepository for PgStore {
             .load(&mut conn)
             .await
             .map_err(backend)?;
-        let mut total = total_of(&rows);
-        if rows.is_empty() && page.offset() > 0 {
-            let n: i64 = build()
-                .count()
-                .get_result(&mut conn)
-                .await
-                .map_err(backend)?;
-            total = n as u64;
-        }
-        let items = rows
-            .into_iter()
-            .map(|(r, _)| r.into_reservation())
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            request: page,
-            total,
-        })
+        into_page(
+            rows,
+            page,
+            |r| r.1,
+            || build().count().get_result(&mut conn),
+            |(r, _)| r.into_reservation(),
+        )
+        .await
     }
 
     async fn update_pending(

@@ -8,6 +8,7 @@ use domain::{
     HourRange, Reservation, ReservationId, ReservationStatus, Role, Seats, ServiceOffset, SlotLoad,
     User, UserId, Username,
 };
+use domain::{Page, PageRequest};
 use ports::{BackendError, Slot};
 use time::OffsetDateTime;
 
@@ -189,8 +190,29 @@ impl ClaimRow {
     }
 }
 
-/// A total row count for paged lists, from `COUNT(*) OVER ()`.
-pub(crate) fn total_of<T>(rows: &[(T, i64)]) -> u64 {
-    rows.first()
-        .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0))
+/// Assembles one page of a list whose rows carry `COUNT(*) OVER ()` (read by `total_in`), so
+/// page and total come in one round trip. Past the last page no row carries the total; only
+/// then does `count` run.
+pub(crate) async fn into_page<R, T, F, Fut>(
+    rows: Vec<R>,
+    page: PageRequest,
+    total_in: impl Fn(&R) -> i64,
+    count: F,
+    convert: impl Fn(R) -> Result<T, BackendError>,
+) -> Result<Page<T>, BackendError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = diesel::QueryResult<i64>>,
+{
+    let total = match <[R]>::first(&rows) {
+        Some(row) => total_in(row),
+        None if page.offset() > 0 => count().await.map_err(BackendError::new)?,
+        None => 0,
+    };
+    let items = rows.into_iter().map(convert).collect::<Result<_, _>>()?;
+    Ok(Page {
+        items,
+        request: page,
+        total: u64::try_from(total).unwrap_or(0),
+    })
 }

@@ -1,7 +1,7 @@
 //! `UserRepository` on PostgreSQL.
 
 use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
-use crate::rows::{secs, total_of, UserRow};
+use crate::rows::{into_page, secs, UserRow};
 use crate::schema::{exam_slots, reservations, users};
 use crate::PgStore;
 use async_trait::async_trait;
@@ -93,25 +93,14 @@ impl UserRepository for PgStore {
             .load(&mut conn)
             .await
             .map_err(backend)?;
-        let mut total = total_of(&rows);
-        if rows.is_empty() && page.offset() > 0 {
-            let n: i64 = users::table
-                .filter(live())
-                .count()
-                .get_result(&mut conn)
-                .await
-                .map_err(backend)?;
-            total = n as u64;
-        }
-        let items = rows
-            .into_iter()
-            .map(|(r, _)| r.into_user())
-            .collect::<Result<_, _>>()?;
-        Ok(Page {
-            items,
-            request: page,
-            total,
-        })
+        into_page(
+            rows,
+            page,
+            |r| r.1,
+            || users::table.filter(live()).count().get_result(&mut conn),
+            |(r, _)| r.into_user(),
+        )
+        .await
     }
 
     async fn update(&self, id: UserId, changes: UserChanges) -> Result<User, UpdateUserError> {

@@ -2,7 +2,7 @@
 //! and a guarded decrement of `remaining`.
 
 use crate::errors::{backend, is_foreign_key_violation, is_unique_violation, retry_tx, TxError};
-use crate::rows::{secs, BookRow, ClaimRow, VoucherRow};
+use crate::rows::{into_page, secs, BookRow, ClaimRow, VoucherRow};
 use crate::schema::{books, voucher_claims, vouchers};
 use crate::PgStore;
 use async_trait::async_trait;
@@ -19,25 +19,6 @@ use ports::{
 use time::OffsetDateTime;
 
 type Joined = (VoucherRow, BookRow);
-
-/// Builds a page from rows carrying `COUNT(*) OVER ()` (read by `count_of`).
-fn page_of<R, T>(
-    rows: Vec<R>,
-    total_if_empty: Option<u64>,
-    page: PageRequest,
-    count_of: impl Fn(&R) -> i64,
-    convert: impl Fn(R) -> Result<T, BackendError>,
-) -> Result<Page<T>, BackendError> {
-    let total = total_if_empty.unwrap_or_else(|| {
-        <[R]>::first(&rows).map_or(0, |r| u64::try_from(count_of(r)).unwrap_or(0))
-    });
-    let items = rows.into_iter().map(convert).collect::<Result<_, _>>()?;
-    Ok(Page {
-        items,
-        request: page,
-        total,
-    })
-}
 
 async fn voucher_by_id(
     conn: &mut AsyncPgConnection,
@@ -171,23 +152,14 @@ impl PgStore {
             .load(&mut conn)
             .await
             .map_err(backend)?;
-        let fallback = if rows.is_empty() && page.offset() > 0 {
-            let n: i64 = filtered()
-                .count()
-                .get_result(&mut conn)
-                .await
-                .map_err(backend)?;
-            Some(n as u64)
-        } else {
-            None
-        };
-        page_of(
+        into_page(
             rows,
-            fallback,
             page,
             |r| r.3,
+            || filtered().count().get_result(&mut conn),
             |(c, code, b, _)| c.into_claim(code, b),
         )
+        .await
     }
 }
 
@@ -223,17 +195,14 @@ impl VoucherRepository for PgStore {
             .load(&mut conn)
             .await
             .map_err(backend)?;
-        let fallback = if rows.is_empty() && page.offset() > 0 {
-            let n: i64 = books::table
-                .count()
-                .get_result(&mut conn)
-                .await
-                .map_err(backend)?;
-            Some(n as u64)
-        } else {
-            None
-        };
-        page_of(rows, fallback, page, |r| r.1, |(b, _)| b.into_book())
+        into_page(
+            rows,
+            page,
+            |r| r.1,
+            || books::table.count().get_result(&mut conn),
+            |(b, _)| b.into_book(),
+        )
+        .await
     }
 
     async fn create_voucher(&self, new: NewVoucher) -> Result<Voucher, CreateVoucherError> {
@@ -286,17 +255,14 @@ impl VoucherRepository for PgStore {
             .load(&mut conn)
             .await
             .map_err(backend)?;
-        let fallback = if rows.is_empty() && page.offset() > 0 {
-            let n: i64 = vouchers::table
-                .count()
-                .get_result(&mut conn)
-                .await
-                .map_err(backend)?;
-            Some(n as u64)
-        } else {
-            None
-        };
-        page_of(rows, fallback, page, |r| r.2, |(v, b, _)| v.into_voucher(b))
+        into_page(
+            rows,
+            page,
+            |r| r.2,
+            || vouchers::table.count().get_result(&mut conn),
+            |(v, b, _)| v.into_voucher(b),
+        )
+        .await
     }
 
     async fn list_live(&self, now: OffsetDateTime) -> Result<Vec<Voucher>, BackendError> {
