@@ -1,13 +1,21 @@
 # Every target here is what CI runs (.ci/run calls `make lint` and `make test`).
-.PHONY: run test lint fmt bench services purity
+.PHONY: run run-server test lint fmt bench services purity
 
-# Start PostgreSQL and Redis if needed, then serve the API on http://127.0.0.1:8080.
-run: services
+# Serve the API on http://127.0.0.1:8080 with the embedded database (data/exam-booking.sqlite3)
+# and the in-process lock: nothing to install or start. One process only.
+run:
 	cargo run --bin api-server
 
-# The whole suite: unit tests, repository tests, end-to-end and concurrency tests, in parallel.
-# Each integration test gets its own database (cloned from a migrated template) and its own
-# Redis key prefix.
+# The production shape: PostgreSQL and Redis (started if needed), same URL.
+run-server: services
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/exam_booking} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379} \
+	cargo run --bin api-server
+
+# The whole suite: unit tests, then the repository, end-to-end, cap and rush suites on both
+# backends (PostgreSQL + Redis, and the embedded SQLite + in-process), in parallel. Each
+# integration test gets its own database (cloned from a migrated template) and, on the server
+# backend, its own Redis key prefix.
 test: services
 	cargo test --workspace
 

@@ -27,6 +27,7 @@ trap cleanup EXIT
 
 psql -q "$admin_url" -c "CREATE DATABASE $db" >/dev/null
 export DATABASE_URL="${admin_url%/*}/$db"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export APP__REDIS__KEY_PREFIX="$prefix"
 export APP_PROFILE=development
 export PORT="$port"

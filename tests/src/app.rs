@@ -1,8 +1,10 @@
 //! `TestApp`: the real api-server, started in-process on a free port against its own database
-//! and Redis key prefix, with typed request helpers.
+//! (and, on the server backend, its own Redis key prefix), with typed request helpers.
 
 use crate::db::TestDb;
 use crate::redis::TestRedis;
+use crate::store::TestStore;
+use crate::Backend;
 use actix_web::dev::ServerHandle;
 use app::Services;
 use serde_json::Value;
@@ -43,9 +45,10 @@ pub struct TestApp {
     handle: ServerHandle,
     client: awc::Client,
     names: AtomicU64,
+    pub backend: Backend,
     // Dropped last: the server must stop before its database goes.
-    pub redis: TestRedis,
-    pub db: TestDb,
+    redis: Option<TestRedis>,
+    pub store: TestStore,
 }
 
 impl std::fmt::Debug for TestApp {
@@ -56,14 +59,29 @@ impl std::fmt::Debug for TestApp {
     }
 }
 
-/// Settings as the server would load them, pointed at this test's database and key prefix.
-pub fn test_settings(db: &TestDb, redis: &TestRedis, extra: &[(&str, &str)]) -> Settings {
+/// Settings as the server would load them, pointed at this test's database and, when given,
+/// its Redis key prefix (without one, the server keeps its lock in-process).
+pub fn test_settings(
+    store: &TestStore,
+    redis: Option<&TestRedis>,
+    extra: &[(&str, &str)],
+) -> Settings {
     let mut env: HashMap<String, String> = HashMap::new();
     env.insert("APP_PROFILE".into(), "test".into());
-    env.insert("DATABASE_URL".into(), db.url().to_owned());
-    env.insert("REDIS_URL".into(), redis.url().to_owned());
-    env.insert("APP__REDIS__KEY_PREFIX".into(), redis.prefix().to_owned());
-    env.insert("APP__DATABASE__POOL_SIZE".into(), "8".into());
+    match store {
+        TestStore::Postgres(db) => {
+            env.insert("DATABASE_URL".into(), db.url().to_owned());
+            env.insert("APP__DATABASE__POOL_SIZE".into(), "8".into());
+        }
+        TestStore::Sqlite(file) => {
+            let path = file.path().to_string_lossy().into_owned();
+            env.insert("APP__DATABASE__PATH".into(), path);
+        }
+    }
+    if let Some(redis) = redis {
+        env.insert("REDIS_URL".into(), redis.url().to_owned());
+        env.insert("APP__REDIS__KEY_PREFIX".into(), redis.prefix().to_owned());
+    }
     env.insert("APP__SERVER__WORKERS".into(), "1".into());
     env.insert("HOST".into(), "127.0.0.1".into());
     env.insert("PORT".into(), "0".into());
@@ -74,15 +92,18 @@ pub fn test_settings(db: &TestDb, redis: &TestRedis, extra: &[(&str, &str)]) -> 
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(&[]).await
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
     }
 
     /// Starts a server with extra configuration, e.g. `("APP__BOOKING__SLOT_CAPACITY", "100")`.
-    pub async fn spawn_with(extra: &[(&str, &str)]) -> Self {
-        let db = TestDb::new().await;
-        let redis = TestRedis::new().await;
-        let settings = test_settings(&db, &redis, extra);
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> Self {
+        let store = TestStore::new(backend).await;
+        let redis = match backend {
+            Backend::Server => Some(TestRedis::new().await),
+            Backend::Embedded => None,
+        };
+        let settings = test_settings(&store, redis.as_ref(), extra);
         let built = api_server::build(&settings).await.expect("server builds");
         let services = built.services.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -99,9 +120,25 @@ impl TestApp {
             handle,
             client,
             names: AtomicU64::new(0),
+            backend,
             redis,
-            db,
+            store,
         }
+    }
+
+    /// This server's PostgreSQL database (server backend only).
+    pub fn pg(&self) -> &TestDb {
+        match &self.store {
+            TestStore::Postgres(db) => db,
+            TestStore::Sqlite(_) => panic!("this test runs on the server backend only"),
+        }
+    }
+
+    /// This server's Redis key prefix (server backend only).
+    pub fn redis(&self) -> &TestRedis {
+        self.redis
+            .as_ref()
+            .expect("this test runs on the server backend only")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -193,6 +230,34 @@ impl TestApp {
             .await
             .expect("admin created");
         (self.login(&username, "adminpass123").await, user.id.0)
+    }
+
+    /// `n` users created through the repository port with a placeholder hash, and tokens minted
+    /// for them with the test profile's secret: contention tests need many users, and argon2
+    /// for each sign-up would only measure hashing.
+    pub async fn minted_users(&self, n: usize) -> Vec<String> {
+        use ports::Tokens;
+        let tokens = http_api::security::JwtTokens::new(
+            settings::DEVELOPMENT_JWT_SECRET.as_bytes(),
+            time::Duration::hours(1),
+        );
+        let now = time::OffsetDateTime::now_utc();
+        let mut minted = Vec::with_capacity(n);
+        for _ in 0..n {
+            let user = self
+                .store
+                .users()
+                .create(ports::NewUser {
+                    username: domain::Username::parse(&self.name("minted")).expect("name"),
+                    password_hash: "not-a-hash".into(),
+                    role: domain::Role::User,
+                    created_at: now,
+                })
+                .await
+                .expect("user created");
+            minted.push(tokens.issue(&user, now).expect("token").token);
+        }
+        minted
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {

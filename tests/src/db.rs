@@ -5,10 +5,10 @@
 //! new template, and it is built under an advisory lock so parallel test processes build it
 //! once. Cloning a template is a file copy: far faster than migrating each test database.
 
-use adapter_postgres::PgStore;
+use crate::migrations_hash;
+use adapter_sql::PgStore;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use std::path::Path;
 use tokio::sync::OnceCell;
 
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
@@ -24,36 +24,6 @@ fn url_of(db: &str) -> String {
     let admin = admin_url();
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     format!("{base}/{db}")
-}
-
-/// FNV-1a over every migration file, in name order.
-fn migrations_hash() -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
-    let mut files = Vec::new();
-    let mut stack = vec![root];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)
-            .expect("migrations folder")
-            .flatten()
-        {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for file in files {
-        let bytes = std::fs::read(&file).expect("migration readable");
-        for b in file.to_string_lossy().bytes().chain(bytes) {
-            hash ^= u64::from(b);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    format!("{hash:016x}")
 }
 
 #[derive(diesel::QueryableByName)]
@@ -77,7 +47,7 @@ async fn exec(conn: &mut AsyncPgConnection, sql: &str) {
 }
 
 async fn ensure_template() -> String {
-    let name = format!("exam_booking_tpl_{}", migrations_hash());
+    let name = format!("exam_booking_tpl_{}", migrations_hash("postgres"));
     let mut conn = admin().await;
     exec(
         &mut conn,
@@ -99,7 +69,7 @@ async fn ensure_template() -> String {
         )
         .await;
         exec(&mut conn, &format!("CREATE DATABASE {building}")).await;
-        adapter_postgres::run_migrations(&url_of(&building))
+        adapter_sql::run_pg_migrations(&url_of(&building))
             .await
             .expect("template migrates");
         exec(
@@ -150,22 +120,6 @@ impl TestDb {
 
     /// The repository adapters on this database.
     pub fn store(&self) -> &PgStore {
-        &self.store
-    }
-
-    pub fn users(&self) -> &dyn ports::UserRepository {
-        &self.store
-    }
-
-    pub fn reservations(&self) -> &dyn ports::ReservationRepository {
-        &self.store
-    }
-
-    pub fn slots(&self) -> &dyn ports::SlotRepository {
-        &self.store
-    }
-
-    pub fn vouchers(&self) -> &dyn ports::VoucherRepository {
         &self.store
     }
 }

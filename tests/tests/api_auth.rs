@@ -1,14 +1,14 @@
 //! End to end over HTTP: sign-up, log-in, log-out, own account, and what ends a session.
 
 use integration_tests::app::{StatusCode, TestApp};
+use integration_tests::{on_both_backends, Backend};
 use serde_json::json;
 
 const SIGNUP: &str = "/api/v1/auth/signup";
 const LOGIN: &str = "/api/v1/auth/login";
 
-#[actix_web::test]
-async fn signup_creates_a_user_and_login_returns_a_bearer_token() {
-    let app = TestApp::spawn().await;
+async fn signup_creates_a_user_and_login_returns_a_bearer_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let r = app
         .post(
             SIGNUP,
@@ -45,9 +45,8 @@ async fn signup_creates_a_user_and_login_returns_a_bearer_token() {
     assert_eq!(me.body["username"], "Alice");
 }
 
-#[actix_web::test]
-async fn usernames_are_unique_regardless_of_case() {
-    let app = TestApp::spawn().await;
+async fn usernames_are_unique_regardless_of_case(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let body = json!({"username": "Bob.Smith", "password": "password123"});
     assert_eq!(
         app.post(SIGNUP, None, &body).await.status,
@@ -65,9 +64,8 @@ async fn usernames_are_unique_regardless_of_case() {
     assert_eq!(r.content_type, "application/problem+json");
 }
 
-#[actix_web::test]
-async fn signup_rule_violations_are_422_and_malformed_bodies_are_400() {
-    let app = TestApp::spawn().await;
+async fn signup_rule_violations_are_422_and_malformed_bodies_are_400(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let cases = [
         (
             json!({"username": "ab", "password": "password123"}),
@@ -113,9 +111,8 @@ async fn signup_rule_violations_are_422_and_malformed_bodies_are_400() {
     }
 }
 
-#[actix_web::test]
-async fn unknown_user_and_wrong_password_get_the_same_401() {
-    let app = TestApp::spawn().await;
+async fn unknown_user_and_wrong_password_get_the_same_401(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     app.user().await;
     let unknown = app
         .post(
@@ -136,9 +133,8 @@ async fn unknown_user_and_wrong_password_get_the_same_401() {
     assert_eq!(unknown.body, wrong.body);
 }
 
-#[actix_web::test]
-async fn logout_revokes_that_token_only() {
-    let app = TestApp::spawn().await;
+async fn logout_revokes_that_token_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (first, _) = app.user().await;
     let second = app.login("user0", "password123").await;
     let r = app
@@ -154,9 +150,8 @@ async fn logout_revokes_that_token_only() {
     );
 }
 
-#[actix_web::test]
-async fn missing_malformed_and_forged_tokens_are_401() {
-    let app = TestApp::spawn().await;
+async fn missing_malformed_and_forged_tokens_are_401(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let r = app.get("/api/v1/users/me", None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.code(), "missing_token");
@@ -168,9 +163,8 @@ async fn missing_malformed_and_forged_tokens_are_401() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
-#[actix_web::test]
-async fn changing_the_password_ends_earlier_tokens() {
-    let app = TestApp::spawn().await;
+async fn changing_the_password_ends_earlier_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, _) = app.user().await;
     let r = app
         .patch(
@@ -190,9 +184,8 @@ async fn changing_the_password_ends_earlier_tokens() {
     );
 }
 
-#[actix_web::test]
-async fn own_account_patch_is_partial_and_rejects_nulls_and_roles() {
-    let app = TestApp::spawn().await;
+async fn own_account_patch_is_partial_and_rejects_nulls_and_roles(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, _) = app.user().await;
     let r = app
         .patch(
@@ -213,9 +206,8 @@ async fn own_account_patch_is_partial_and_rejects_nulls_and_roles() {
     }
 }
 
-#[actix_web::test]
-async fn deleting_the_own_account_ends_its_tokens() {
-    let app = TestApp::spawn().await;
+async fn deleting_the_own_account_ends_its_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, _) = app.user().await;
     assert_eq!(
         app.delete("/api/v1/users/me", Some(&token)).await.status,
@@ -233,9 +225,8 @@ async fn deleting_the_own_account_ends_its_tokens() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }
 
-#[actix_web::test]
-async fn a_demoted_admin_loses_admin_routes_at_once() {
-    let app = TestApp::spawn().await;
+async fn a_demoted_admin_loses_admin_routes_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (root, _) = app.admin().await;
     let (other_admin, other_id) = app.admin().await;
     assert_eq!(
@@ -256,3 +247,16 @@ async fn a_demoted_admin_loses_admin_routes_at_once() {
     let r = app.get("/api/v1/admin/users", Some(&other_admin)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+on_both_backends!(
+    signup_creates_a_user_and_login_returns_a_bearer_token,
+    usernames_are_unique_regardless_of_case,
+    signup_rule_violations_are_422_and_malformed_bodies_are_400,
+    unknown_user_and_wrong_password_get_the_same_401,
+    logout_revokes_that_token_only,
+    missing_malformed_and_forged_tokens_are_401,
+    changing_the_password_ends_earlier_tokens,
+    own_account_patch_is_partial_and_rejects_nulls_and_roles,
+    deleting_the_own_account_ends_its_tokens,
+    a_demoted_admin_loses_admin_routes_at_once,
+);

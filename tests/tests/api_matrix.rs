@@ -1,6 +1,7 @@
 //! End to end over HTTP: who may call which route, and the error format outside the handlers.
 
 use integration_tests::app::{day, slot, StatusCode, TestApp};
+use integration_tests::{on_both_backends, Backend};
 use serde_json::json;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -12,9 +13,8 @@ enum Who {
 }
 
 /// Every route of the API with a valid body where one is needed.
-#[actix_web::test]
-async fn authorisation_matrix_for_every_route() {
-    let app = TestApp::spawn().await;
+async fn authorisation_matrix_for_every_route(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let (owner, _) = app.user().await;
     let (other, _) = app.user().await;
@@ -181,9 +181,8 @@ async fn authorisation_matrix_for_every_route() {
     );
 }
 
-#[actix_web::test]
-async fn checks_run_in_the_documented_order() {
-    let app = TestApp::spawn().await;
+async fn checks_run_in_the_documented_order(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (user, _) = app.user().await;
     let (admin, _) = app.admin().await;
     // Anonymous with a malformed body: authentication first.
@@ -220,9 +219,8 @@ async fn checks_run_in_the_documented_order() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
-#[actix_web::test]
-async fn unknown_routes_wrong_methods_and_oversized_bodies_answer_problem_json() {
-    let app = TestApp::spawn().await;
+async fn unknown_routes_wrong_methods_and_oversized_bodies_answer_problem_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (user, _) = app.user().await;
     let r = app.get("/api/v1/nothing-here", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -244,9 +242,8 @@ async fn unknown_routes_wrong_methods_and_oversized_bodies_answer_problem_json()
     assert_eq!(r.content_type, "application/problem+json");
 }
 
-#[actix_web::test]
-async fn openapi_documents_every_route_and_swagger_ui_is_served_locally() {
-    let app = TestApp::spawn().await;
+async fn openapi_documents_every_route_and_swagger_ui_is_served_locally(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let r = app.get("/api-docs/openapi.json", None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["openapi"]
@@ -285,20 +282,23 @@ async fn openapi_documents_every_route_and_swagger_ui_is_served_locally() {
     assert!(String::from_utf8_lossy(&r.raw).contains("swagger"));
 }
 
-#[actix_web::test]
-async fn health_and_readiness_answer() {
-    let app = TestApp::spawn().await;
+async fn health_and_readiness_answer(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let r = app.get("/health", None).await;
     assert_eq!(r.status, StatusCode::OK);
     let r = app.get("/ready", None).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    assert_eq!(r.body["checks"]["postgres"], "ok");
-    assert_eq!(r.body["checks"]["redis"], "ok");
+    let expected = match backend {
+        Backend::Server => json!({"postgres": "ok", "redis": "ok"}),
+        // Nothing out of process to check but the database file.
+        Backend::Embedded => json!({"sqlite": "ok"}),
+    };
+    assert_eq!(r.body["checks"], expected);
 }
 
 #[actix_web::test]
 async fn an_unreachable_redis_gives_a_clean_503_not_a_500() {
-    let app = TestApp::spawn_with(&[("REDIS_URL", "redis://127.0.0.1:1")]).await;
+    let app = TestApp::spawn_with(Backend::Server, &[("REDIS_URL", "redis://127.0.0.1:1")]).await;
     let r = app
         .post(
             "/api/v1/auth/signup",
@@ -320,10 +320,10 @@ async fn an_unreachable_redis_gives_a_clean_503_not_a_500() {
 
 #[actix_web::test]
 async fn a_lost_database_gives_a_clean_503_not_a_500() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn(Backend::Server).await;
     let (token, _) = app.user().await;
     // Pull the database away from under the running server.
-    let name = app.db.url().rsplit('/').next().expect("name").to_owned();
+    let name = app.pg().url().rsplit('/').next().expect("name").to_owned();
     let mut admin = {
         use diesel_async::AsyncConnection;
         diesel_async::AsyncPgConnection::establish(&integration_tests::db::admin_url())
@@ -350,7 +350,7 @@ async fn a_lost_database_gives_a_clean_503_not_a_500() {
 
 #[actix_web::test]
 async fn a_reservation_locked_by_another_process_answers_503_busy_with_retry_after() {
-    let app = TestApp::spawn_with(&[("APP__LOCK__WAIT_MS", "150")]).await;
+    let app = TestApp::spawn_with(Backend::Server, &[("APP__LOCK__WAIT_MS", "150")]).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
     let r = app
@@ -362,13 +362,13 @@ async fn a_reservation_locked_by_another_process_answers_503_busy_with_retry_aft
         .await;
     let id = r.body["id"].as_i64().expect("id");
     // Another process holds this reservation's lock (same key layout, same prefix).
-    let client = deadpool_redis::redis::Client::open(app.redis.url()).expect("redis");
+    let client = deadpool_redis::redis::Client::open(app.redis().url()).expect("redis");
     let mut conn = client
         .get_multiplexed_async_connection()
         .await
         .expect("conn");
     let _: () = deadpool_redis::redis::cmd("SET")
-        .arg(format!("{}lock:reservation:{id}", app.redis.prefix()))
+        .arg(format!("{}lock:reservation:{id}", app.redis().prefix()))
         .arg("someone-else")
         .arg("PX")
         .arg(60_000)
@@ -391,3 +391,11 @@ async fn a_reservation_locked_by_another_process_answers_503_busy_with_retry_aft
         .await;
     assert_eq!(r.body["status"], "pending", "nothing changed");
 }
+
+on_both_backends!(
+    authorisation_matrix_for_every_route,
+    checks_run_in_the_documented_order,
+    unknown_routes_wrong_methods_and_oversized_bodies_answer_problem_json,
+    openapi_documents_every_route_and_swagger_ui_is_served_locally,
+    health_and_readiness_answer,
+);

@@ -1,6 +1,7 @@
 //! End to end over HTTP: slots, reservations, confirmation and the seat counters.
 
 use integration_tests::app::{day, slot, StatusCode, TestApp};
+use integration_tests::{on_both_backends, Backend};
 use serde_json::{json, Value};
 
 fn reservation(start: &str, end: &str, seats: i64) -> Value {
@@ -20,9 +21,8 @@ async fn slot_confirmed(app: &TestApp, admin: &str, days: i64, hour: usize) -> i
         .expect("confirmed")
 }
 
-#[actix_web::test]
-async fn available_lists_every_hour_of_a_date_inside_the_window() {
-    let app = TestApp::spawn().await;
+async fn available_lists_every_hour_of_a_date_inside_the_window(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, _) = app.user().await;
     let r = app
         .get(
@@ -41,9 +41,8 @@ async fn available_lists_every_hour_of_a_date_inside_the_window() {
     assert_eq!(slots[0]["remaining"], 50_000);
 }
 
-#[actix_web::test]
-async fn available_for_the_edge_dates_lists_only_bookable_hours() {
-    let app = TestApp::spawn().await;
+async fn available_for_the_edge_dates_lists_only_bookable_hours(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, _) = app.user().await;
     // Three days from today: the hours before now + 3 days are not bookable.
     let r = app
@@ -65,9 +64,8 @@ async fn available_for_the_edge_dates_lists_only_bookable_hours() {
     assert!(r.body["slots"].as_array().expect("slots").len() < 24);
 }
 
-#[actix_web::test]
-async fn available_rejects_dates_outside_the_window_and_malformed_dates() {
-    let app = TestApp::spawn().await;
+async fn available_rejects_dates_outside_the_window_and_malformed_dates(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, _) = app.user().await;
     for (query, status) in [
         (format!("date={}", day(1)), 422),
@@ -88,9 +86,8 @@ async fn available_rejects_dates_outside_the_window_and_malformed_dates() {
     }
 }
 
-#[actix_web::test]
-async fn create_returns_a_pending_reservation_and_validates_every_rule() {
-    let app = TestApp::spawn().await;
+async fn create_returns_a_pending_reservation_and_validates_every_rule(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, user_id) = app.user().await;
     let r = app
         .post(
@@ -181,10 +178,9 @@ async fn create_returns_a_pending_reservation_and_validates_every_rule() {
     }
 }
 
-#[actix_web::test]
-async fn create_is_a_conflict_when_a_slot_is_missing() {
+async fn create_is_a_conflict_when_a_slot_is_missing(backend: Backend) {
     // Slots exist only 10 days ahead; the window still reaches 90.
-    let app = TestApp::spawn_with(&[("APP__BOOKING__HORIZON_DAYS", "10")]).await;
+    let app = TestApp::spawn_with(backend, &[("APP__BOOKING__HORIZON_DAYS", "10")]).await;
     let (token, _) = app.user().await;
     let r = app
         .post(
@@ -197,9 +193,8 @@ async fn create_is_a_conflict_when_a_slot_is_missing() {
     assert_eq!(r.code(), "slot_missing");
 }
 
-#[actix_web::test]
-async fn owners_see_edit_and_cancel_only_their_own_reservations() {
-    let app = TestApp::spawn().await;
+async fn owners_see_edit_and_cancel_only_their_own_reservations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (alice, _) = app.user().await;
     let (bob, _) = app.user().await;
     let r = app
@@ -257,9 +252,8 @@ async fn owners_see_edit_and_cancel_only_their_own_reservations() {
     assert_eq!(r.code(), "already_cancelled");
 }
 
-#[actix_web::test]
-async fn own_list_is_newest_first_and_paginated() {
-    let app = TestApp::spawn().await;
+async fn own_list_is_newest_first_and_paginated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (token, _) = app.user().await;
     let mut ids = Vec::new();
     for h in 0..5 {
@@ -292,9 +286,8 @@ async fn own_list_is_newest_first_and_paginated() {
     }
 }
 
-#[actix_web::test]
-async fn confirm_counts_seats_and_refuses_what_does_not_fit() {
-    let app = TestApp::spawn_with(&[("APP__BOOKING__SLOT_CAPACITY", "100")]).await;
+async fn confirm_counts_seats_and_refuses_what_does_not_fit(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("APP__BOOKING__SLOT_CAPACITY", "100")]).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
     let make = |seats: i64| reservation(&slot(10, 9), &slot(10, 11), seats);
@@ -373,9 +366,8 @@ async fn confirm_counts_seats_and_refuses_what_does_not_fit() {
     assert_eq!(r.code(), "insufficient_capacity");
 }
 
-#[actix_web::test]
-async fn admin_edit_moves_confirmed_seats_atomically_and_cancel_frees_them() {
-    let app = TestApp::spawn_with(&[("APP__BOOKING__SLOT_CAPACITY", "100")]).await;
+async fn admin_edit_moves_confirmed_seats_atomically_and_cancel_frees_them(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("APP__BOOKING__SLOT_CAPACITY", "100")]).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
     let r = app
@@ -444,9 +436,8 @@ async fn admin_edit_moves_confirmed_seats_atomically_and_cancel_frees_them() {
     assert_eq!(r.body["status"], "cancelled");
 }
 
-#[actix_web::test]
-async fn admin_list_filters_by_status_user_and_date() {
-    let app = TestApp::spawn().await;
+async fn admin_list_filters_by_status_user_and_date(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let (alice, alice_id) = app.user().await;
     let (bob, _) = app.user().await;
@@ -505,9 +496,8 @@ async fn admin_list_filters_by_status_user_and_date() {
     }
 }
 
-#[actix_web::test]
-async fn deleting_a_user_cancels_their_reservations_and_frees_confirmed_seats() {
-    let app = TestApp::spawn().await;
+async fn deleting_a_user_cancels_their_reservations_and_frees_confirmed_seats(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let (user, user_id) = app.user().await;
     let r = app
@@ -546,9 +536,8 @@ async fn deleting_a_user_cancels_their_reservations_and_frees_confirmed_seats() 
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
-#[actix_web::test]
-async fn admin_user_management_lists_reads_and_updates() {
-    let app = TestApp::spawn().await;
+async fn admin_user_management_lists_reads_and_updates(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, admin_id) = app.admin().await;
     let (_, user_id) = app.user().await;
     let r = app
@@ -591,3 +580,18 @@ async fn admin_user_management_lists_reads_and_updates() {
     let r = app.delete("/api/v1/admin/users/424242", Some(&admin)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+on_both_backends!(
+    available_lists_every_hour_of_a_date_inside_the_window,
+    available_for_the_edge_dates_lists_only_bookable_hours,
+    available_rejects_dates_outside_the_window_and_malformed_dates,
+    create_returns_a_pending_reservation_and_validates_every_rule,
+    create_is_a_conflict_when_a_slot_is_missing,
+    owners_see_edit_and_cancel_only_their_own_reservations,
+    own_list_is_newest_first_and_paginated,
+    confirm_counts_seats_and_refuses_what_does_not_fit,
+    admin_edit_moves_confirmed_seats_atomically_and_cancel_frees_them,
+    admin_list_filters_by_status_user_and_date,
+    deleting_a_user_cancels_their_reservations_and_frees_confirmed_seats,
+    admin_user_management_lists_reads_and_updates,
+);

@@ -1,6 +1,7 @@
 //! End to end over HTTP: the voucher drop.
 
 use integration_tests::app::{StatusCode, TestApp};
+use integration_tests::{on_both_backends, Backend};
 use serde_json::{json, Value};
 
 async fn book(app: &TestApp, admin: &str, title: &str) -> i64 {
@@ -38,9 +39,8 @@ async fn live_ids(app: &TestApp) -> Vec<i64> {
         .collect()
 }
 
-#[actix_web::test]
-async fn admins_publish_books_and_vouchers_with_every_rule_checked() {
-    let app = TestApp::spawn().await;
+async fn admins_publish_books_and_vouchers_with_every_rule_checked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
     let book_id = book(&app, &admin, "Dune").await;
@@ -116,9 +116,8 @@ async fn admins_publish_books_and_vouchers_with_every_rule_checked() {
     assert_eq!(r.body["total"], 1);
 }
 
-#[actix_web::test]
-async fn claims_count_down_once_per_user_and_sold_out_vouchers_leave_the_page() {
-    let app = TestApp::spawn().await;
+async fn claims_count_down_once_per_user_and_sold_out_vouchers_leave_the_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let book_id = book(&app, &admin, "Solaris").await;
     let v = voucher(
@@ -210,9 +209,8 @@ async fn claims_count_down_once_per_user_and_sold_out_vouchers_leave_the_page() 
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
 
-#[actix_web::test]
-async fn the_claim_window_and_the_admin_switch_are_respected() {
-    let app = TestApp::spawn().await;
+async fn the_claim_window_and_the_admin_switch_are_respected(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
     let book_id = book(&app, &admin, "Kindred").await;
@@ -277,9 +275,8 @@ async fn the_claim_window_and_the_admin_switch_are_respected() {
     );
 }
 
-#[actix_web::test]
-async fn own_vouchers_are_listed_newest_first_and_used_once() {
-    let app = TestApp::spawn().await;
+async fn own_vouchers_are_listed_newest_first_and_used_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
     let (other, _) = app.user().await;
@@ -326,9 +323,8 @@ async fn own_vouchers_are_listed_newest_first_and_used_once() {
     assert_eq!(r.body["total"], 0);
 }
 
-#[actix_web::test]
-async fn the_event_page_and_its_assets_are_served_locally() {
-    let app = TestApp::spawn().await;
+async fn the_event_page_and_its_assets_are_served_locally(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let r = app.get("/events", None).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.content_type.starts_with("text/html"));
@@ -345,3 +341,11 @@ async fn the_event_page_and_its_assets_are_served_locally() {
     let r = app.get("/events/secrets.txt", None).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+on_both_backends!(
+    admins_publish_books_and_vouchers_with_every_rule_checked,
+    claims_count_down_once_per_user_and_sold_out_vouchers_leave_the_page,
+    the_claim_window_and_the_admin_switch_are_respected,
+    own_vouchers_are_listed_newest_first_and_used_once,
+    the_event_page_and_its_assets_are_served_locally,
+);

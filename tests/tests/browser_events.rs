@@ -2,6 +2,7 @@
 //! against the real server. Screenshots land in tests/output/browser/.
 
 use integration_tests::app::{StatusCode, TestApp};
+use integration_tests::{on_both_backends, Backend};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,8 +17,7 @@ async fn blocking(mut cmd: Command) -> std::process::Output {
         .expect("join")
 }
 
-#[actix_web::test]
-async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium() {
+async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium(backend: Backend) {
     let mut setup = Command::new(repo().join("scripts/ensure-browser.sh"));
     setup.current_dir(repo());
     let out = blocking(setup).await;
@@ -28,7 +28,7 @@ async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     for (title, code, quantity) in [("Dune", "DUNE-2026", 50), ("Last Copy", "LAST-1", 1)] {
         let r = app
@@ -72,3 +72,5 @@ async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium() {
         );
     }
 }
+
+on_both_backends!(a_reader_signs_up_claims_and_uses_a_voucher_in_chromium,);

@@ -4,8 +4,11 @@ use actix_web::{dev::Server, App, HttpServer};
 use app::{BookingPolicy, Deps, Services};
 use domain::{BookingWindow, ServiceOffset};
 use http_api::{ApiConfig, Readiness};
-use ports::{HealthProbe, SystemClock};
-use settings::Settings;
+use ports::{
+    AdmissionGate, DistributedLock, HealthProbe, ReservationRepository, SlotRepository,
+    SystemClock, TokenRevocations, UserRepository, VoucherRepository,
+};
+use settings::{CoordinationChoice, DatabaseChoice, Settings};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,31 +67,13 @@ fn policy(settings: &Settings) -> Result<BookingPolicy, StartError> {
 /// cases.
 ///
 /// # Errors
-/// Invalid settings, an unreachable PostgreSQL or Redis, a failed migration.
+/// Invalid settings, an unreachable or unusable database or Redis, a failed migration.
 pub async fn build(settings: &Settings) -> Result<Built, StartError> {
     let secret = settings.jwt_secret()?;
     let policy = policy(settings)?;
 
-    let db_url = settings.database.url.expose();
-    adapter_postgres::run_migrations(db_url)
-        .await
-        .map_err(|e| StartError::Database(e.to_string()))?;
-    let store = Arc::new(
-        adapter_postgres::PgStore::connect(db_url, settings.database.pool_size)
-            .map_err(|e| StartError::Database(e.to_string()))?,
-    );
-
-    let redis = adapter_redis::RedisBackend::connect(
-        settings.redis.url.expose(),
-        settings.redis.pool_size,
-        &settings.redis.key_prefix,
-    )
-    .map_err(|e| StartError::Redis(e.to_string()))?;
-    let lock = Arc::new(redis.lock(
-        Duration::from_millis(settings.lock.ttl_ms),
-        Duration::from_millis(settings.lock.wait_ms),
-    ));
-
+    let store = open_repositories(settings).await?;
+    let coordination = open_coordination(settings)?;
     let hasher =
         http_api::security::Argon2Hasher::new().map_err(|e| StartError::Other(e.to_string()))?;
     let tokens = http_api::security::JwtTokens::new(
@@ -100,13 +85,13 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         users: store.clone(),
         slots: store.clone(),
         reservations: store.clone(),
-        lock,
+        lock: coordination.lock,
         clock: Arc::new(SystemClock),
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
-        revocations: Arc::new(redis.revocations()),
+        revocations: coordination.revocations,
         vouchers: store.clone(),
-        gate: Arc::new(redis.admission()),
+        gate: coordination.gate,
         policy,
     });
 
@@ -121,7 +106,8 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         "slot horizon ensured"
     );
 
-    let probes: Vec<Arc<dyn HealthProbe>> = vec![store, Arc::new(redis.probe())];
+    let mut probes: Vec<Arc<dyn HealthProbe>> = vec![store];
+    probes.extend(coordination.probe);
     Ok(Built {
         services,
         readiness: Readiness {
@@ -131,6 +117,89 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         api: ApiConfig {
             body_limit_bytes: settings.server.body_limit_bytes,
         },
+    })
+}
+
+/// Every repository port, on one store.
+trait Repositories:
+    UserRepository + SlotRepository + ReservationRepository + VoucherRepository + HealthProbe + 'static
+{
+}
+
+impl<T> Repositories for T where
+    T: UserRepository
+        + SlotRepository
+        + ReservationRepository
+        + VoucherRepository
+        + HealthProbe
+        + 'static
+{
+}
+
+/// Migrates and opens the database the settings chose.
+async fn open_repositories(settings: &Settings) -> Result<Arc<dyn Repositories>, StartError> {
+    let database = |e: ports::BackendError| StartError::Database(e.to_string());
+    Ok(match settings.database_choice()? {
+        DatabaseChoice::Postgres { url } => {
+            let store = adapter_sql::open_postgres(url.expose(), settings.database.pool_size)
+                .await
+                .map_err(database)?;
+            tracing::info!(
+                pool_size = settings.database.pool_size,
+                "database: PostgreSQL"
+            );
+            Arc::new(store)
+        }
+        DatabaseChoice::Embedded { path } => {
+            let store = adapter_sql::open_sqlite(&path).await.map_err(database)?;
+            tracing::info!(file = %path.display(), "database: embedded SQLite");
+            Arc::new(store)
+        }
+    })
+}
+
+/// The lock, token revocations and admission gate, shared through Redis or kept in-process.
+struct Coordination {
+    lock: Arc<dyn DistributedLock>,
+    revocations: Arc<dyn TokenRevocations>,
+    gate: Arc<dyn AdmissionGate>,
+    probe: Option<Arc<dyn HealthProbe>>,
+}
+
+fn open_coordination(settings: &Settings) -> Result<Coordination, StartError> {
+    let ttl = Duration::from_millis(settings.lock.ttl_ms);
+    let wait = Duration::from_millis(settings.lock.wait_ms);
+    Ok(match settings.coordination_choice()? {
+        CoordinationChoice::Redis { url } => {
+            let redis = adapter_redis::RedisBackend::connect(
+                url.expose(),
+                settings.redis.pool_size,
+                &settings.redis.key_prefix,
+            )
+            .map_err(|e| StartError::Redis(e.to_string()))?;
+            tracing::info!(
+                key_prefix = %settings.redis.key_prefix,
+                "lock, revocations and admission gate: Redis"
+            );
+            Coordination {
+                lock: Arc::new(redis.lock(ttl, wait)),
+                revocations: Arc::new(redis.revocations()),
+                gate: Arc::new(redis.admission()),
+                probe: Some(Arc::new(redis.probe())),
+            }
+        }
+        CoordinationChoice::InProcess => {
+            tracing::info!(
+                "lock, revocations and admission gate: in-process \
+                 (run one api-server process; several need REDIS_URL)"
+            );
+            Coordination {
+                lock: Arc::new(adapter_memory::MemoryLock::new(ttl, wait)),
+                revocations: Arc::new(adapter_memory::MemoryRevocations::new()),
+                gate: Arc::new(adapter_memory::MemoryAdmission::new()),
+                probe: None,
+            }
+        }
     })
 }
 

@@ -5,30 +5,10 @@ use integration_tests::app::{day, slot};
 use integration_tests::db::TestDb;
 use integration_tests::redis::TestRedis;
 use serde_json::{json, Value};
-use std::io::Write;
-use std::process::Stdio;
 use std::time::Duration;
 
 mod common;
-use common::{command, spawn_servers, Server};
-
-fn create_admin(db: &TestDb, redis: &TestRedis) {
-    let mut child = command(db, redis)
-        .args(["create-admin", "--username", "root"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("create-admin runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"rootpassword\n")
-        .expect("password written");
-    let out = child.wait_with_output().expect("create-admin ends");
-    assert!(out.status.success(), "create-admin failed");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin 'root'"));
-}
+use common::{command, create_admin, spawn_servers, Server};
 
 async fn call(
     client: &awc::Client,
@@ -167,7 +147,7 @@ async fn counters(base: &str, admin: &str) -> (Vec<i64>, Vec<i64>) {
 async fn four_hundred_confirms_through_three_processes_fill_one_slot_exactly() {
     let db = TestDb::new().await;
     let redis = TestRedis::new().await;
-    create_admin(&db, &redis);
+    create_admin(command(&db, &redis), "root", "rootpassword");
     let servers = spawn_servers(&db, &redis, 3).await;
 
     let (ok, statuses, admin) = race(&servers, &[9; 400], 1).await;
@@ -186,7 +166,7 @@ async fn four_hundred_confirms_through_three_processes_fill_one_slot_exactly() {
 async fn overlapping_three_hour_confirms_through_three_processes_never_overfill() {
     let db = TestDb::new().await;
     let redis = TestRedis::new().await;
-    create_admin(&db, &redis);
+    create_admin(command(&db, &redis), "root", "rootpassword");
     let servers = spawn_servers(&db, &redis, 3).await;
 
     // Starts at 8, 9 and 10 interleaved: every reservation shares hours with the others.

@@ -13,7 +13,8 @@ changes existing slots or their seat counters. Runs pending migrations first.
 OPTIONS:
     --horizon-days N     How far ahead slots must exist (default booking.horizon_days, 90)
     --capacity N         Seats per new slot (default booking.slot_capacity, 50000)
-    --database-url URL   PostgreSQL URL (default DATABASE_URL or database.url)
+    --database-url URL   PostgreSQL URL (default DATABASE_URL; when neither is set, the
+                         embedded database file at database.path)
     --dry-run            Print what would be created without writing anything
     -h, --help           Print this help
     -V, --version        Print the version

@@ -4,8 +4,8 @@ mod cli;
 
 use app::{BookingPolicy, SlotService};
 use domain::{BookingWindow, ServiceOffset};
-use ports::SystemClock;
-use settings::Settings;
+use ports::{SlotRepository, SystemClock};
+use settings::{DatabaseChoice, Settings};
 use std::process::ExitCode;
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
@@ -55,12 +55,20 @@ async fn run(o: cli::Options) -> Result<String, String> {
         slot_capacity: o.capacity.unwrap_or(b.slot_capacity),
         horizon: time::Duration::days(o.horizon_days.unwrap_or(b.horizon_days)),
     };
-    let url = settings.database.url.expose();
-    adapter_postgres::run_migrations(url)
-        .await
-        .map_err(|e| format!("cannot prepare the database: {e}"))?;
-    let store = adapter_postgres::PgStore::connect(url, 2).map_err(|e| e.to_string())?;
-    let slots = SlotService::from_parts(Arc::new(store), Arc::new(SystemClock), policy);
+    let prepare = |e: ports::BackendError| format!("cannot prepare the database: {e}");
+    let store: Arc<dyn SlotRepository> =
+        match settings.database_choice().map_err(|e| e.to_string())? {
+            // One connection is plenty: the inserts run one after another.
+            DatabaseChoice::Postgres { url } => Arc::new(
+                adapter_sql::open_postgres(url.expose(), 1)
+                    .await
+                    .map_err(prepare)?,
+            ),
+            DatabaseChoice::Embedded { path } => {
+                Arc::new(adapter_sql::open_sqlite(&path).await.map_err(prepare)?)
+            }
+        };
+    let slots = SlotService::from_parts(store, Arc::new(SystemClock), policy);
     let (horizon, report) = if o.dry_run {
         slots.plan_horizon().await
     } else {

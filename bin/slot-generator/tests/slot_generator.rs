@@ -20,6 +20,15 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// N from the summary line "created N slots, ...".
+fn created(o: &Output) -> i64 {
+    let line = stdout(o);
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("summary line: {line}"))
+}
+
 #[derive(diesel::QueryableByName)]
 struct Counts {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -45,11 +54,7 @@ async fn first_run_creates_ninety_days_of_hourly_slots_and_a_second_creates_none
     let first = run(db.url(), &[]);
     assert!(first.status.success(), "{first:?}");
     let line = stdout(&first);
-    let created: i64 = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("summary line: {line}"));
+    let created = created(&first);
     assert!((24 * 90 - 1..=24 * 90 + 1).contains(&created), "{line}");
     assert!(line.contains("0 already present"), "{line}");
     assert_eq!(counts(db.url()).await.0, created);
@@ -136,4 +141,38 @@ fn unreachable_database_and_bad_flags_fail_with_a_message() {
     let help = run("postgres://unused", &["--help"]);
     assert!(help.status.success());
     assert!(stdout(&help).contains("--dry-run") && stdout(&help).contains("CRON"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_database_url_it_fills_the_embedded_file_the_server_reads() {
+    let file = integration_tests::sqlite::TestSqlite::new().await;
+    let embedded = || {
+        Command::new(BIN)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .env("APP_PROFILE", "test")
+            .env_remove("DATABASE_URL")
+            .env("APP__DATABASE__PATH", file.path())
+            .args(["--horizon-days", "2"])
+            .output()
+            .expect("slot-generator runs")
+    };
+    let first = embedded();
+    assert!(first.status.success(), "{first:?}");
+    let created = created(&first);
+    assert!((47..=49).contains(&created), "{first:?}");
+    let second = embedded();
+    assert!(stdout(&second).starts_with("created 0 slots"), "{second:?}");
+    let from = time::OffsetDateTime::now_utc();
+    let slots = ports::SlotRepository::list_between(
+        file.store(),
+        from - time::Duration::hours(1),
+        from + time::Duration::days(3),
+    )
+    .await
+    .expect("slots");
+    assert_eq!(
+        slots.len() as i64,
+        created,
+        "the server's store sees what the generator wrote"
+    );
 }

@@ -36,13 +36,16 @@ pub struct ServerSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
+    /// A PostgreSQL URL, or empty for the embedded SQLite file at `path`.
     pub url: Secret,
+    pub path: PathBuf,
     pub pool_size: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedisSettings {
+    /// A Redis URL, or empty for the in-process lock, revocations and admission gate.
     pub url: Secret,
     pub key_prefix: String,
     pub pool_size: usize,
@@ -91,6 +94,24 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")
     }
+}
+
+/// Where the repositories live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseChoice {
+    /// PostgreSQL: any number of api-server processes.
+    Postgres { url: Secret },
+    /// An SQLite file in this process: one api-server process.
+    Embedded { path: PathBuf },
+}
+
+/// Where locks, token revocations and the voucher admission gate live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CoordinationChoice {
+    /// Redis, shared by every process.
+    Redis { url: Secret },
+    /// This process's memory: correct for one process only.
+    InProcess,
 }
 
 #[derive(Debug, Error)]
@@ -179,6 +200,8 @@ impl Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         let invalid = |m: &str| Err(SettingsError::Invalid(m.to_owned()));
         self.utc_offset()?;
+        self.database_choice()?;
+        self.coordination_choice()?;
         if self.database.pool_size == 0 || self.redis.pool_size == 0 {
             return invalid("pool sizes must be at least 1");
         }
@@ -198,6 +221,67 @@ impl Settings {
             return invalid("lock.ttl_ms must be positive");
         }
         Ok(())
+    }
+
+    /// PostgreSQL when `database.url` (`DATABASE_URL`) is set, else the embedded file at
+    /// `database.path`.
+    ///
+    /// # Errors
+    /// `Invalid` when a setting points at the wrong kind of store: a file path or a Redis URL in
+    /// `DATABASE_URL`, a URL in `database.path`.
+    pub fn database_choice(&self) -> Result<DatabaseChoice, SettingsError> {
+        let url = self.database.url.expose().trim();
+        if url.is_empty() {
+            let path = &self.database.path;
+            if path.as_os_str().is_empty() || path.to_string_lossy().contains("://") {
+                return Err(SettingsError::Invalid(format!(
+                    "database.path must be a file path for the embedded database, got '{}'; \
+                     a PostgreSQL URL belongs in DATABASE_URL",
+                    path.display()
+                )));
+            }
+            return Ok(DatabaseChoice::Embedded { path: path.clone() });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseChoice::Postgres {
+                url: Secret::new(url),
+            });
+        }
+        let hint = if url.starts_with("redis://") || url.starts_with("rediss://") {
+            "it is a Redis URL, which belongs in REDIS_URL"
+        } else if url.contains("://") {
+            "only postgres:// and postgresql:// URLs are supported"
+        } else {
+            "it looks like a file path: for the embedded database leave DATABASE_URL unset \
+             and set APP__DATABASE__PATH"
+        };
+        Err(SettingsError::Invalid(format!(
+            "DATABASE_URL must be a PostgreSQL URL (postgres://...); {hint}"
+        )))
+    }
+
+    /// Redis when `redis.url` (`REDIS_URL`) is set, else in-process.
+    ///
+    /// # Errors
+    /// `Invalid` when `REDIS_URL` is not a redis:// or rediss:// URL.
+    pub fn coordination_choice(&self) -> Result<CoordinationChoice, SettingsError> {
+        let url = self.redis.url.expose().trim();
+        if url.is_empty() {
+            return Ok(CoordinationChoice::InProcess);
+        }
+        if url.starts_with("redis://") || url.starts_with("rediss://") {
+            return Ok(CoordinationChoice::Redis {
+                url: Secret::new(url),
+            });
+        }
+        let hint = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            "it is a PostgreSQL URL, which belongs in DATABASE_URL"
+        } else {
+            "leave it unset for the in-process lock (one process only)"
+        };
+        Err(SettingsError::Invalid(format!(
+            "REDIS_URL must be a Redis URL (redis://... or rediss://...); {hint}"
+        )))
     }
 
     /// True for profiles in which the built-in development secret is acceptable.
@@ -335,6 +419,51 @@ mod tests {
         assert_eq!(s.server.port, 9001);
         assert_eq!(s.database.pool_size, 3);
         assert_eq!(s.utc_offset().expect("offset").whole_minutes(), 330);
+    }
+
+    #[test]
+    fn without_urls_the_embedded_database_and_in_process_coordination_are_chosen() {
+        let s = load(&[]).expect("defaults load");
+        assert_eq!(
+            s.database_choice().expect("choice"),
+            DatabaseChoice::Embedded {
+                path: PathBuf::from("data/exam-booking.sqlite3")
+            }
+        );
+        assert_eq!(
+            s.coordination_choice().expect("choice"),
+            CoordinationChoice::InProcess
+        );
+        let s = load(&[
+            ("DATABASE_URL", "postgresql://u@h/db"),
+            ("REDIS_URL", "redis://h:6379"),
+        ])
+        .expect("loads");
+        assert!(matches!(
+            s.database_choice(),
+            Ok(DatabaseChoice::Postgres { .. })
+        ));
+        assert!(matches!(
+            s.coordination_choice(),
+            Ok(CoordinationChoice::Redis { .. })
+        ));
+    }
+
+    #[test]
+    fn urls_and_paths_in_the_wrong_setting_are_refused_with_a_hint() {
+        let refused = |env: &[(&str, &str)], hint: &str| match load(env) {
+            Err(SettingsError::Invalid(m)) => assert!(m.contains(hint), "{m}"),
+            other => panic!("{env:?} should be refused, got {other:?}"),
+        };
+        refused(&[("DATABASE_URL", "redis://h:6379")], "REDIS_URL");
+        refused(&[("DATABASE_URL", "data/x.sqlite3")], "APP__DATABASE__PATH");
+        refused(&[("DATABASE_URL", "mysql://h/db")], "postgres://");
+        refused(&[("REDIS_URL", "postgres://h/db")], "DATABASE_URL");
+        refused(&[("REDIS_URL", "localhost:6379")], "redis://");
+        refused(
+            &[("APP__DATABASE__PATH", "postgres://h/db")],
+            "DATABASE_URL",
+        );
     }
 
     #[test]

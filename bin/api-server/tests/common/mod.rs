@@ -1,5 +1,5 @@
-//! Shared by the multi-process tests: start real api-server processes on free ports against
-//! one test database and Redis prefix.
+//! Shared by the process-level tests: start real api-server processes on free ports, against
+//! one test database and Redis prefix or on the embedded database.
 #![allow(
     dead_code,
     reason = "each test binary uses a different subset of these helpers"
@@ -44,12 +44,54 @@ pub fn command(db: &TestDb, redis: &TestRedis) -> Command {
     cmd
 }
 
+/// A server on the embedded default: no DATABASE_URL or REDIS_URL, the database in `file`.
+pub fn embedded_command(file: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env_remove("DATABASE_URL")
+        .env_remove("REDIS_URL")
+        .env("APP_PROFILE", "test")
+        .env("APP__DATABASE__PATH", file)
+        .env("APP__SERVER__WORKERS", "2")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Runs `create-admin` in `cmd`'s environment; the password goes through standard input.
+pub fn create_admin(mut cmd: Command, username: &str, password: &str) {
+    use std::io::Write;
+    let mut child = cmd
+        .args(["create-admin", "--username", username])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("create-admin runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("password written");
+    let out = child.wait_with_output().expect("create-admin ends");
+    assert!(out.status.success(), "create-admin failed");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!("created admin '{username}'")),
+        "{said}"
+    );
+}
+
 pub async fn spawn_servers(db: &TestDb, redis: &TestRedis, n: usize) -> Vec<Server> {
+    start_all((0..n).map(|_| command(db, redis))).await
+}
+
+/// Starts each command as a server on a free port and waits until all answer `/health`.
+pub async fn start_all(commands: impl IntoIterator<Item = Command>) -> Vec<Server> {
     let client = awc::Client::default();
     let mut servers = Vec::new();
-    for _ in 0..n {
+    for mut cmd in commands {
         let port = free_port();
-        let child = command(db, redis)
+        let child = cmd
             .env("PORT", port.to_string())
             .stdout(Stdio::null())
             .spawn()

@@ -1,32 +1,32 @@
-//! PostgreSQL adapters for the repository ports (diesel + diesel-async on a deadpool pool),
-//! and the embedded migrations.
-//!
-//! Each port method that changes counters is one transaction whose statements are guarded on
-//! their own (status still as read, `confirmed + seats <= capacity`, `remaining > 0`), with a
-//! CHECK constraint as the last line. Slot rows are always locked in ascending `starts_at`
-//! order, so concurrent changes cannot deadlock on them.
+//! The PostgreSQL store: a deadpool of diesel-async connections. Slot rows are always locked in
+//! ascending `starts_at` order, so concurrent changes cannot deadlock on them.
 
-mod errors;
+mod dialect;
 mod migrate;
-mod reservations;
-mod rows;
-mod schema;
-mod slots;
-mod users;
-mod vouchers;
+// The same source, compiled once per backend (see the crate docs).
+#[allow(
+    clippy::duplicate_mod,
+    reason = "the shared repository code is compiled for each connection type on purpose"
+)]
+#[path = "../repos/mod.rs"]
+mod repos;
 
 pub use migrate::run_migrations;
 
-use async_trait::async_trait;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use ports::{BackendError, HealthProbe};
+use diesel_async::AsyncPgConnection;
+use ports::BackendError;
 use std::time::Duration;
 
-type Conn = Object<AsyncPgConnection>;
+/// The connection type the shared repository code is compiled for here.
+type Db = AsyncPgConnection;
+/// The store the shared repository code implements the ports on here.
+type Store = PgStore;
+/// What `/ready` calls this store.
+const PROBE_NAME: &str = "postgres";
 
 /// Requests wait at most this long for a pooled connection before failing with 503.
 const POOL_WAIT: Duration = Duration::from_secs(5);
@@ -49,8 +49,13 @@ impl PgStore {
     /// Builds the pool; connections open lazily.
     ///
     /// # Errors
-    /// An invalid pool configuration.
+    /// A URL that is not PostgreSQL's, or an invalid pool configuration.
     pub fn connect(url: &str, pool_size: usize) -> Result<Self, BackendError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(BackendError::msg(
+                "a PostgreSQL URL starts with postgres:// or postgresql://",
+            ));
+        }
         // A broken connection surfaces as an error on its first real query anyway; verifying
         // every checkout with a test query would double the round trips of every request.
         let mut config = ManagerConfig::default();
@@ -67,23 +72,7 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    async fn conn(&self) -> Result<Conn, BackendError> {
+    async fn conn(&self) -> Result<Object<AsyncPgConnection>, BackendError> {
         self.pool.get().await.map_err(BackendError::new)
-    }
-}
-
-#[async_trait]
-impl HealthProbe for PgStore {
-    fn name(&self) -> &'static str {
-        "postgres"
-    }
-
-    async fn check(&self) -> Result<(), BackendError> {
-        let mut conn = self.conn().await?;
-        diesel::sql_query("SELECT 1")
-            .execute(&mut conn)
-            .await
-            .map_err(BackendError::new)?;
-        Ok(())
     }
 }

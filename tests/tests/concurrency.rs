@@ -1,11 +1,12 @@
-//! Races on the real database: the cap holds and the counters stay exact whatever the
+//! Races on the real databases (PostgreSQL and SQLite): the cap holds and the counters stay exact whatever the
 //! interleaving, and no deadlock surfaces.
 
 use domain::{
     HourRange, ReservationId, ReservationStatus, Role, Seats, ServiceOffset, SlotHorizon, UserId,
     Username,
 };
-use integration_tests::db::TestDb;
+use integration_tests::store::TestStore;
+use integration_tests::{on_both_backends, Backend};
 use ports::{ChangeReservationError, NewReservation, NewUser, ReservationFilter};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,8 +20,8 @@ fn at(h: i64) -> OffsetDateTime {
     T0 + Duration::hours(h)
 }
 
-async fn setup() -> (Arc<TestDb>, UserId) {
-    let db = TestDb::new().await;
+async fn setup(backend: Backend) -> (Arc<TestStore>, UserId) {
+    let db = TestStore::new(backend).await;
     db.slots()
         .ensure(
             SlotHorizon::new(T0, Duration::hours(23), ServiceOffset::UTC),
@@ -42,7 +43,7 @@ async fn setup() -> (Arc<TestDb>, UserId) {
     (Arc::new(db), user)
 }
 
-async fn pending(db: &TestDb, user: UserId, from: i64, hours: i64, seats: i64) -> ReservationId {
+async fn pending(db: &TestStore, user: UserId, from: i64, hours: i64, seats: i64) -> ReservationId {
     db.reservations()
         .create(NewReservation {
             user_id: user,
@@ -56,7 +57,7 @@ async fn pending(db: &TestDb, user: UserId, from: i64, hours: i64, seats: i64) -
 }
 
 /// Each slot's counter, and the same recomputed from the confirmed reservations.
-async fn counters(db: &TestDb) -> (BTreeMap<i64, u32>, BTreeMap<i64, u32>) {
+async fn counters(db: &TestStore) -> (BTreeMap<i64, u32>, BTreeMap<i64, u32>) {
     let stored: BTreeMap<i64, u32> = db
         .slots()
         .list_between(at(0), at(24))
@@ -91,7 +92,7 @@ async fn counters(db: &TestDb) -> (BTreeMap<i64, u32>, BTreeMap<i64, u32>) {
 }
 
 /// Confirms every id at once; returns (confirmed, refused for capacity).
-async fn storm(db: &Arc<TestDb>, ids: Vec<ReservationId>) -> (usize, usize) {
+async fn storm(db: &Arc<TestStore>, ids: Vec<ReservationId>) -> (usize, usize) {
     let tasks: Vec<_> = ids
         .into_iter()
         .map(|id| {
@@ -110,9 +111,8 @@ async fn storm(db: &Arc<TestDb>, ids: Vec<ReservationId>) -> (usize, usize) {
     (ok, full)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixty_four_confirms_racing_on_one_slot_never_exceed_its_capacity() {
-    let (db, user) = setup().await;
+async fn sixty_four_confirms_racing_on_one_slot_never_exceed_its_capacity(backend: Backend) {
+    let (db, user) = setup(backend).await;
     let mut ids = Vec::new();
     for _ in 0..64 {
         ids.push(pending(&db, user, 5, 1, 7).await); // 448 seats asked, 100 allowed
@@ -125,9 +125,8 @@ async fn sixty_four_confirms_racing_on_one_slot_never_exceed_its_capacity() {
     assert_eq!(stored, recomputed);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn overlapping_three_hour_confirms_race_without_deadlock_or_overfill() {
-    let (db, user) = setup().await;
+async fn overlapping_three_hour_confirms_race_without_deadlock_or_overfill(backend: Backend) {
+    let (db, user) = setup(backend).await;
     let mut ids = Vec::new();
     for i in 0..96 {
         // Starts at 4, 5, 6 and 7: each hour 6 and 7 is shared by many reservations.
@@ -148,9 +147,8 @@ async fn overlapping_three_hour_confirms_race_without_deadlock_or_overfill() {
     assert!(stored.values().all(|c| *c <= CAPACITY));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn confirms_cancels_and_moves_interleaved_keep_counters_exact() {
-    let (db, user) = setup().await;
+async fn confirms_cancels_and_moves_interleaved_keep_counters_exact(backend: Backend) {
+    let (db, user) = setup(backend).await;
     let mut confirmed = Vec::new();
     for i in 0..30 {
         let id = pending(&db, user, 2 + (i % 5), 2, 5).await;
@@ -200,3 +198,10 @@ async fn confirms_cancels_and_moves_interleaved_keep_counters_exact() {
     assert_eq!(stored, recomputed);
     assert!(stored.values().all(|c| *c <= CAPACITY));
 }
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    sixty_four_confirms_racing_on_one_slot_never_exceed_its_capacity,
+    overlapping_three_hour_confirms_race_without_deadlock_or_overfill,
+    confirms_cancels_and_moves_interleaved_keep_counters_exact,
+);

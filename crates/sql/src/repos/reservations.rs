@@ -1,14 +1,14 @@
-//! `ReservationRepository` on PostgreSQL: the guarded counter updates.
+//! `ReservationRepository`: the guarded counter updates.
 
+use super::{dialect, Db, Store};
 use crate::errors::{backend, is_check_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
-use crate::PgStore;
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::{HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats};
 use ports::{
     BackendError, ChangeReservationError, CreateReservationError, NewReservation,
@@ -17,8 +17,6 @@ use ports::{
 use time::OffsetDateTime;
 
 type Change = ChangeReservationError;
-
-diesel::alias!(exam_slots as locked_slots: LockedSlots);
 
 /// Inserts a pending reservation only if every covered slot exists with enough room, in one
 /// statement.
@@ -37,19 +35,6 @@ const UPDATE_PENDING_IF_ROOM: &str = "\
            WHERE starts_at >= $2 AND starts_at < $3 AND capacity - confirmed >= $4) = $6 \
     RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at";
 
-/// Locks the slots of two ranges in one ascending pass.
-const LOCK_TWO_RANGES: &str = "\
-    SELECT starts_at FROM exam_slots \
-    WHERE (starts_at >= $1 AND starts_at < $2) OR (starts_at >= $3 AND starts_at < $4) \
-    ORDER BY starts_at FOR UPDATE";
-
-#[derive(QueryableByName)]
-struct StartsAt {
-    #[diesel(sql_type = BigInt)]
-    #[allow(dead_code)]
-    starts_at: i64,
-}
-
 fn hours(range: &HourRange) -> i64 {
     i64::from(range.hours())
 }
@@ -59,10 +44,7 @@ fn seats_i32(seats: Seats) -> i32 {
 }
 
 /// After a guard refused: is a slot missing, or is there no room?
-async fn missing_or_full(
-    conn: &mut AsyncPgConnection,
-    range: &HourRange,
-) -> Result<bool, diesel::result::Error> {
+async fn missing_or_full(conn: &mut Db, range: &HourRange) -> QueryResult<bool> {
     let present: i64 = exam_slots::table
         .filter(exam_slots::starts_at.ge(secs(range.start())))
         .filter(exam_slots::starts_at.lt(secs(range.end())))
@@ -72,10 +54,7 @@ async fn missing_or_full(
     Ok(present < hours(range))
 }
 
-async fn load_row(
-    conn: &mut AsyncPgConnection,
-    id: ReservationId,
-) -> Result<Option<ReservationRow>, diesel::result::Error> {
+async fn load_row(conn: &mut Db, id: ReservationId) -> QueryResult<Option<ReservationRow>> {
     reservations::table
         .find(id.0)
         .select(ReservationRow::as_select())
@@ -86,7 +65,7 @@ async fn load_row(
 
 /// Explains why a guarded statement on reservation `id` touched nothing.
 async fn explain(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Db,
     id: ReservationId,
     expected: ReservationStatus,
     range: Option<&HourRange>,
@@ -125,10 +104,7 @@ fn finish(outcome: Result<ReservationRow, TxError<Change>>) -> Result<Reservatio
 
 /// Why seats could not be taken in `range`: a missing slot or a full one. Asked inside the
 /// failing transaction, before it rolls back.
-async fn refusal(
-    conn: &mut AsyncPgConnection,
-    range: &HourRange,
-) -> Result<Change, diesel::result::Error> {
+async fn refusal(conn: &mut Db, range: &HourRange) -> QueryResult<Change> {
     Ok(if missing_or_full(conn, range).await? {
         Change::SlotMissing
     } else {
@@ -136,74 +112,27 @@ async fn refusal(
     })
 }
 
-/// `SELECT starts_at FROM exam_slots AS locked WHERE starts_at in [start, end) ORDER BY
-/// starts_at FOR UPDATE`: used as the row set of counter updates, it takes the row locks in
-/// ascending order, which is what keeps concurrent multi-hour changes from deadlocking.
-#[expect(
-    clippy::type_complexity,
-    reason = "the query type is spelled out once so both counter updates can embed it"
-)]
-fn slots_locked_in_order(
-    start: i64,
-    end: i64,
-) -> diesel::dsl::ForUpdate<
-    diesel::dsl::Select<
-        diesel::dsl::Order<
-            diesel::dsl::Filter<
-                diesel::dsl::Filter<
-                    diesel::query_source::Alias<LockedSlots>,
-                    diesel::dsl::GtEq<
-                        diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
-                        i64,
-                    >,
-                >,
-                diesel::dsl::Lt<
-                    diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
-                    i64,
-                >,
-            >,
-            diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
-        >,
-        diesel::query_source::AliasedField<LockedSlots, exam_slots::starts_at>,
-    >,
-> {
-    let locked = locked_slots;
-    let starts_at = locked.field(exam_slots::starts_at);
-    locked
-        .filter(starts_at.ge(start))
-        .filter(starts_at.lt(end))
-        .order(starts_at)
-        .select(starts_at)
-        .for_update()
-}
-
-async fn take_seats(
-    conn: &mut AsyncPgConnection,
-    range: &HourRange,
-    seats: Seats,
-) -> Result<bool, diesel::result::Error> {
+/// Takes `seats` in every slot of `range`; false when a slot is missing or full (the caller
+/// then rolls back).
+async fn take_seats(conn: &mut Db, range: &HourRange, seats: Seats) -> QueryResult<bool> {
     // Built with the query builder (not raw SQL) so that diesel caches the prepared statement:
     // this is the hottest statement of a confirm storm.
     let seats = seats_i32(seats);
-    let locked_in_order = slots_locked_in_order(secs(range.start()), secs(range.end()));
-    let changed = diesel::update(exam_slots::table)
-        .filter(exam_slots::starts_at.eq_any(locked_in_order))
+    let taken = diesel::update(exam_slots::table)
+        .filter(
+            exam_slots::starts_at.eq_any(dialect::slots_in(secs(range.start()), secs(range.end()))),
+        )
         .filter((exam_slots::confirmed + seats).le(exam_slots::capacity))
         .set(exam_slots::confirmed.eq(exam_slots::confirmed + seats))
         .execute(conn)
         .await?;
-    Ok(changed as i64 == hours(range))
+    Ok(taken as i64 == hours(range))
 }
 
-async fn free_seats(
-    conn: &mut AsyncPgConnection,
-    start: i64,
-    end: i64,
-    seats: i32,
-) -> Result<(), diesel::result::Error> {
-    let locked_in_order = slots_locked_in_order(start, end);
+/// Gives `seats` back to every slot in `[start, end)`.
+async fn free_seats(conn: &mut Db, start: i64, end: i64, seats: i32) -> QueryResult<()> {
     diesel::update(exam_slots::table)
-        .filter(exam_slots::starts_at.eq_any(locked_in_order))
+        .filter(exam_slots::starts_at.eq_any(dialect::slots_in(start, end)))
         .set(exam_slots::confirmed.eq(exam_slots::confirmed - seats))
         .execute(conn)
         .await?;
@@ -211,7 +140,7 @@ async fn free_seats(
 }
 
 async fn confirm_tx(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Db,
     id: ReservationId,
     now: i64,
 ) -> Result<ReservationRow, TxError<Change>> {
@@ -244,7 +173,7 @@ async fn confirm_tx(
 }
 
 async fn cancel_tx(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Db,
     id: ReservationId,
     expected: ReservationStatus,
     now: i64,
@@ -273,33 +202,26 @@ async fn cancel_tx(
 }
 
 async fn move_tx(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Db,
     id: ReservationId,
     range: HourRange,
     seats: Seats,
     now: i64,
 ) -> Result<ReservationRow, TxError<Change>> {
     conn.transaction(async move |conn| {
-        let old: Option<ReservationRow> = reservations::table
-            .find(id.0)
-            .select(ReservationRow::as_select())
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?;
+        let old = dialect::reservation_for_update(conn, id.0).await?;
         let old = old.ok_or(TxError::Rule(Change::NotFound))?;
         if old.status != "confirmed" {
             return Err(TxError::Rule(Change::StatusChanged(
                 ReservationStatus::Confirmed,
             )));
         }
-        diesel::sql_query(LOCK_TWO_RANGES)
-            .bind::<BigInt, _>(old.starts_at)
-            .bind::<BigInt, _>(old.ends_at)
-            .bind::<BigInt, _>(secs(range.start()))
-            .bind::<BigInt, _>(secs(range.end()))
-            .load::<StartsAt>(conn)
-            .await?;
+        dialect::lock_two_ranges(
+            conn,
+            (old.starts_at, old.ends_at),
+            (secs(range.start()), secs(range.end())),
+        )
+        .await?;
         free_seats(conn, old.starts_at, old.ends_at, old.seats).await?;
         if !take_seats(conn, &range, seats).await? {
             return Err(TxError::Rule(refusal(conn, &range).await?));
@@ -322,7 +244,7 @@ async fn move_tx(
 /// Turns a transaction outcome into the port's answer; a refused status guard is explained
 /// from the row as it is now (not found, or which status it has).
 async fn settle(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Db,
     id: ReservationId,
     expected: ReservationStatus,
     outcome: Result<ReservationRow, TxError<Change>>,
@@ -336,11 +258,11 @@ async fn settle(
 }
 
 #[async_trait]
-impl ReservationRepository for PgStore {
+impl ReservationRepository for Store {
     async fn create(&self, new: NewReservation) -> Result<Reservation, CreateReservationError> {
         let mut conn = self.conn().await?;
         let now = secs(new.now);
-        let rows: Vec<ReservationRow> = diesel::sql_query(INSERT_IF_ROOM)
+        let rows: Vec<ReservationRow> = diesel::sql_query(dialect::sql(INSERT_IF_ROOM))
             .bind::<BigInt, _>(new.user_id.0)
             .bind::<BigInt, _>(secs(new.range.start()))
             .bind::<BigInt, _>(secs(new.range.end()))
@@ -421,7 +343,7 @@ impl ReservationRepository for PgStore {
         now: OffsetDateTime,
     ) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let rows: Vec<ReservationRow> = diesel::sql_query(UPDATE_PENDING_IF_ROOM)
+        let rows: Vec<ReservationRow> = diesel::sql_query(dialect::sql(UPDATE_PENDING_IF_ROOM))
             .bind::<BigInt, _>(id.0)
             .bind::<BigInt, _>(secs(range.start()))
             .bind::<BigInt, _>(secs(range.end()))

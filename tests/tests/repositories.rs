@@ -1,10 +1,12 @@
-//! The PostgreSQL repositories against a real database: every port method and its error mapping.
+//! The repositories against real databases (PostgreSQL and SQLite): every port method and its
+//! error mapping.
 
 use domain::{
     HourRange, PageRequest, ReservationId, ReservationStatus, Role, Seats, ServiceOffset,
     SlotHorizon, UserId, Username,
 };
-use integration_tests::db::TestDb;
+use integration_tests::store::TestStore;
+use integration_tests::{on_both_backends, Backend};
 use ports::{
     ChangeReservationError, CreateReservationError, CreateUserError, DeleteUserError,
     NewReservation, NewUser, ReservationFilter, UpdateUserError, UserChanges,
@@ -27,8 +29,8 @@ fn seats(n: i64) -> Seats {
 }
 
 /// A database with 48 hourly slots of `capacity` seats from T0.
-async fn db_with_slots(capacity: u32) -> TestDb {
-    let db = TestDb::new().await;
+async fn db_with_slots(backend: Backend, capacity: u32) -> TestStore {
+    let db = TestStore::new(backend).await;
     let report = db
         .slots()
         .ensure(
@@ -41,7 +43,7 @@ async fn db_with_slots(capacity: u32) -> TestDb {
     db
 }
 
-async fn user(db: &TestDb, name: &str) -> UserId {
+async fn user(db: &TestStore, name: &str) -> UserId {
     db.users()
         .create(NewUser {
             username: Username::parse(name).expect("name"),
@@ -54,7 +56,7 @@ async fn user(db: &TestDb, name: &str) -> UserId {
         .id
 }
 
-async fn reserve(db: &TestDb, user: UserId, from: i64, to: i64, n: i64) -> ReservationId {
+async fn reserve(db: &TestStore, user: UserId, from: i64, to: i64, n: i64) -> ReservationId {
     db.reservations()
         .create(NewReservation {
             user_id: user,
@@ -67,7 +69,7 @@ async fn reserve(db: &TestDb, user: UserId, from: i64, to: i64, n: i64) -> Reser
         .id
 }
 
-async fn confirmed_at(db: &TestDb, h: i64) -> u32 {
+async fn confirmed_at(db: &TestStore, h: i64) -> u32 {
     db.slots()
         .list_between(at(h), at(h + 1))
         .await
@@ -76,9 +78,8 @@ async fn confirmed_at(db: &TestDb, h: i64) -> u32 {
         .confirmed()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn users_are_created_found_case_insensitively_listed_and_updated() {
-    let db = TestDb::new().await;
+async fn users_are_created_found_case_insensitively_listed_and_updated(backend: Backend) {
+    let db = TestStore::new(backend).await;
     let users = db.users();
     let alice = user(&db, "Alice").await;
     let dup = users
@@ -152,9 +153,8 @@ async fn users_are_created_found_case_insensitively_listed_and_updated() {
     assert!(matches!(missing, Err(UpdateUserError::NotFound)));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name() {
-    let db = db_with_slots(100).await;
+async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name(backend: Backend) {
+    let db = db_with_slots(backend, 100).await;
     let users = db.users();
     let s = db.reservations();
     let u = user(&db, "carol").await;
@@ -184,9 +184,8 @@ async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name() {
     user(&db, "carol").await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slots_are_ensured_idempotently_and_listed_in_order() {
-    let db = TestDb::new().await;
+async fn slots_are_ensured_idempotently_and_listed_in_order(backend: Backend) {
+    let db = TestStore::new(backend).await;
     let slots = db.slots();
     let h = SlotHorizon::new(T0, Duration::hours(9), ServiceOffset::UTC);
     let first = slots.ensure(h, 50).await.expect("ensure");
@@ -204,9 +203,8 @@ async fn slots_are_ensured_idempotently_and_listed_in_order() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn create_checks_slots_exist_and_have_room() {
-    let db = db_with_slots(10).await;
+async fn create_checks_slots_exist_and_have_room(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
     let s = db.reservations();
     let u = user(&db, "dave").await;
     let id = reserve(&db, u, 1, 3, 10).await;
@@ -239,9 +237,8 @@ async fn create_checks_slots_exist_and_have_room() {
     assert!(s.get(ReservationId(424242)).await.expect("get").is_none());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn confirm_moves_counters_and_reports_each_refusal() {
-    let db = db_with_slots(10).await;
+async fn confirm_moves_counters_and_reports_each_refusal(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
     let s = db.reservations();
     let u = user(&db, "erin").await;
     let a = reserve(&db, u, 1, 3, 6).await;
@@ -273,9 +270,8 @@ async fn confirm_moves_counters_and_reports_each_refusal() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen() {
-    let db = db_with_slots(10).await;
+async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
     let s = db.reservations();
     let u = user(&db, "fay").await;
     let a = reserve(&db, u, 1, 2, 4).await;
@@ -308,9 +304,8 @@ async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn update_pending_applies_the_create_checks_and_only_while_pending() {
-    let db = db_with_slots(10).await;
+async fn update_pending_applies_the_create_checks_and_only_while_pending(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
     let s = db.reservations();
     let u = user(&db, "gus").await;
     let a = reserve(&db, u, 1, 2, 4).await;
@@ -336,9 +331,8 @@ async fn update_pending_applies_the_create_checks_and_only_while_pending() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn move_confirmed_is_all_or_nothing() {
-    let db = db_with_slots(10).await;
+async fn move_confirmed_is_all_or_nothing(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
     let s = db.reservations();
     let u = user(&db, "hal").await;
     let a = reserve(&db, u, 1, 3, 6).await;
@@ -377,9 +371,8 @@ async fn move_confirmed_is_all_or_nothing() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn list_filters_pages_and_orders_newest_first() {
-    let db = db_with_slots(100).await;
+async fn list_filters_pages_and_orders_newest_first(backend: Backend) {
+    let db = db_with_slots(backend, 100).await;
     let s = db.reservations();
     let (u, v) = (user(&db, "ivy").await, user(&db, "jon").await);
     let a = reserve(&db, u, 1, 2, 1).await;
@@ -430,23 +423,35 @@ async fn list_filters_pages_and_orders_newest_first() {
     assert_eq!((second.items.len(), second.total), (1, 3));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_check_constraint_refuses_any_write_past_capacity() {
+async fn the_check_constraint_refuses_any_write_past_capacity(backend: Backend) {
     // The last guard, independent of the application's guarded statements.
-    let db = db_with_slots(10).await;
-    let mut conn = {
-        use diesel_async::AsyncConnection;
-        diesel_async::AsyncPgConnection::establish(db.url())
-            .await
-            .expect("connect")
-    };
-    use diesel_async::RunQueryDsl;
-    let over = diesel::sql_query("UPDATE exam_slots SET confirmed = capacity + 1")
-        .execute(&mut conn)
-        .await;
-    assert!(over.is_err());
-    let under = diesel::sql_query("UPDATE exam_slots SET confirmed = -1")
-        .execute(&mut conn)
-        .await;
-    assert!(under.is_err());
+    let db = db_with_slots(backend, 10).await;
+    let constraint = "exam_slots_confirmed_within_capacity";
+    for refused in [
+        "UPDATE exam_slots SET confirmed = capacity + 1",
+        "UPDATE exam_slots SET confirmed = -1",
+    ] {
+        let error = db.execute_raw(refused).await.expect_err(refused);
+        assert!(error.contains(constraint), "{refused}: {error}");
+    }
+    assert_eq!(
+        db.execute_raw("UPDATE exam_slots SET confirmed = capacity")
+            .await,
+        Ok(48),
+        "a write within the cap goes through"
+    );
 }
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    users_are_created_found_case_insensitively_listed_and_updated,
+    deleting_a_user_cancels_everything_frees_seats_and_frees_the_name,
+    slots_are_ensured_idempotently_and_listed_in_order,
+    create_checks_slots_exist_and_have_room,
+    confirm_moves_counters_and_reports_each_refusal,
+    cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen,
+    update_pending_applies_the_create_checks_and_only_while_pending,
+    move_confirmed_is_all_or_nothing,
+    list_filters_pages_and_orders_newest_first,
+    the_check_constraint_refuses_any_write_past_capacity,
+);

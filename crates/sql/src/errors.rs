@@ -3,14 +3,17 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use ports::BackendError;
 
-/// Deadlocks and serialization failures are transient: the same transaction usually succeeds
-/// when simply run again.
+/// Deadlocks, serialization failures and SQLite's busy file lock are transient: the same
+/// transaction usually succeeds when simply run again.
 pub(crate) const ATTEMPTS: usize = 3;
 
 pub(crate) fn is_transient(e: &DieselError) -> bool {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        DieselError::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("deadlock detected") || message.contains("database is locked")
+        }
         _ => false,
     }
 }

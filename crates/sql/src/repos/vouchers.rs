@@ -1,15 +1,15 @@
-//! `VoucherRepository` on PostgreSQL: claims are one transaction with a unique claim per user
+//! `VoucherRepository`: claims are one transaction with a unique claim per user
 //! and a guarded decrement of `remaining`.
 
+use super::{Db, Store};
 use crate::errors::{backend, is_foreign_key_violation, is_unique_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, BookRow, ClaimRow, VoucherRow};
 use crate::schema::{books, voucher_claims, vouchers};
-use crate::PgStore;
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::voucher::{Book, BookDraft, Claim, ClaimId, Voucher, VoucherId};
 use domain::{Page, PageRequest, UserId};
 use ports::{
@@ -20,10 +20,7 @@ use time::OffsetDateTime;
 
 type Joined = (VoucherRow, BookRow);
 
-async fn voucher_by_id(
-    conn: &mut AsyncPgConnection,
-    id: VoucherId,
-) -> Result<Option<Voucher>, BackendError> {
+async fn voucher_by_id(conn: &mut Db, id: VoucherId) -> Result<Option<Voucher>, BackendError> {
     vouchers::table
         .inner_join(books::table)
         .filter(vouchers::id.eq(id.0))
@@ -36,7 +33,7 @@ async fn voucher_by_id(
         .transpose()
 }
 
-async fn claim_by_id(conn: &mut AsyncPgConnection, id: i64) -> Result<Claim, BackendError> {
+async fn claim_by_id(conn: &mut Db, id: i64) -> Result<Claim, BackendError> {
     let (c, code, b): (ClaimRow, String, BookRow) = voucher_claims::table
         .inner_join(vouchers::table.inner_join(books::table))
         .filter(voucher_claims::id.eq(id))
@@ -49,7 +46,7 @@ async fn claim_by_id(conn: &mut AsyncPgConnection, id: i64) -> Result<Claim, Bac
 
 /// Records the claim and takes one unit, or rolls back and says why.
 async fn claim_tx(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Db,
     user: UserId,
     voucher: VoucherId,
     now: i64,
@@ -118,7 +115,7 @@ enum ClaimsOf {
     Voucher(VoucherId),
 }
 
-impl PgStore {
+impl Store {
     async fn claims_page(
         &self,
         of: ClaimsOf,
@@ -164,7 +161,7 @@ impl PgStore {
 }
 
 #[async_trait]
-impl VoucherRepository for PgStore {
+impl VoucherRepository for Store {
     async fn create_book(
         &self,
         book: BookDraft,

@@ -1,14 +1,14 @@
-//! `UserRepository` on PostgreSQL.
+//! `UserRepository`.
 
+use super::{dialect, Db, Store};
 use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, UserRow};
-use crate::schema::{exam_slots, reservations, users};
-use crate::PgStore;
+use crate::schema::{reservations, users};
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Integer};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::{Page, PageRequest, User, UserId};
 use ports::{
     BackendError, CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError,
@@ -22,7 +22,7 @@ fn live() -> diesel::dsl::IsNull<users::deleted_at> {
 }
 
 #[async_trait]
-impl UserRepository for PgStore {
+impl UserRepository for Store {
     async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
         let mut conn = self.conn().await?;
         let row: UserRow = diesel::insert_into(users::table)
@@ -148,9 +148,9 @@ impl UserRepository for PgStore {
 
 /// Soft-deletes the user, cancels their live reservations and frees the confirmed seats, in
 /// one transaction. Reservations are locked before slots (the order every writer uses), and
-/// slots in ascending order.
+/// slots in ascending order (see `dialect`).
 async fn delete_in_tx(
-    conn: &mut AsyncPgConnection,
+    conn: &mut Db,
     id: UserId,
     now: OffsetDateTime,
 ) -> Result<(), TxError<DeleteUserError>> {
@@ -164,26 +164,25 @@ async fn delete_in_tx(
         if deleted == 0 {
             return Err(TxError::Rule(DeleteUserError::NotFound));
         }
-        let confirmed: Vec<(i64, i64, i32)> = reservations::table
-            .filter(reservations::user_id.eq(id.0))
-            .filter(reservations::status.eq("confirmed"))
-            .select((
+        // Each UPDATE locks the rows it cancels (on PostgreSQL), before any slot is touched.
+        let cancel = |status: &'static str| {
+            diesel::update(reservations::table)
+                .filter(reservations::user_id.eq(id.0))
+                .filter(reservations::status.eq(status))
+                .set((
+                    reservations::status.eq("cancelled"),
+                    reservations::updated_at.eq(now),
+                ))
+        };
+        let confirmed: Vec<(i64, i64, i32)> = cancel("confirmed")
+            .returning((
                 reservations::starts_at,
                 reservations::ends_at,
                 reservations::seats,
             ))
-            .for_update()
-            .load(conn)
+            .get_results(conn)
             .await?;
-        diesel::update(reservations::table)
-            .filter(reservations::user_id.eq(id.0))
-            .filter(reservations::status.eq_any(["pending", "confirmed"]))
-            .set((
-                reservations::status.eq("cancelled"),
-                reservations::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await?;
+        cancel("pending").execute(conn).await?;
 
         // Seats to free per slot start, ascending.
         let mut freed: BTreeMap<i64, i32> = BTreeMap::new();
@@ -195,23 +194,7 @@ async fn delete_in_tx(
             }
         }
         if !freed.is_empty() {
-            let (starts, seats): (Vec<i64>, Vec<i32>) = freed.into_iter().unzip();
-            exam_slots::table
-                .filter(exam_slots::starts_at.eq_any(&starts))
-                .select(exam_slots::starts_at)
-                .order(exam_slots::starts_at)
-                .for_update()
-                .load::<i64>(conn)
-                .await?;
-            diesel::sql_query(
-                "UPDATE exam_slots s SET confirmed = s.confirmed - d.seats \
-                 FROM (SELECT unnest($1) AS starts_at, unnest($2) AS seats) d \
-                 WHERE s.starts_at = d.starts_at",
-            )
-            .bind::<Array<BigInt>, _>(starts)
-            .bind::<Array<Integer>, _>(seats)
-            .execute(conn)
-            .await?;
+            dialect::free_per_slot(conn, freed.into_iter().collect()).await?;
         }
         Ok(())
     })

@@ -25,7 +25,7 @@ fn corrupt(what: &str) -> BackendError {
 }
 
 #[derive(Debug, Queryable, Selectable, QueryableByName)]
-#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct UserRow {
     pub id: i64,
     pub username: String,
@@ -47,8 +47,8 @@ impl UserRow {
     }
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = exam_slots, check_for_backend(diesel::pg::Pg))]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = exam_slots, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct SlotRow {
     pub starts_at: i64,
     pub capacity: i32,
@@ -67,7 +67,7 @@ impl SlotRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, QueryableByName)]
-#[diesel(table_name = reservations, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = reservations, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct ReservationRow {
     pub id: i64,
     pub user_id: i64,
@@ -115,7 +115,7 @@ fn hour_range_any_offset(start: i64, end: i64) -> Result<HourRange, BackendError
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = books, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = books, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct BookRow {
     pub id: i64,
     pub title: String,
@@ -137,7 +137,7 @@ impl BookRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = vouchers, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = vouchers, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct VoucherRow {
     pub id: i64,
     pub code: String,
@@ -167,7 +167,7 @@ impl VoucherRow {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = voucher_claims, check_for_backend(diesel::pg::Pg))]
+#[diesel(table_name = voucher_claims, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct ClaimRow {
     pub id: i64,
     pub user_id: i64,

@@ -1,9 +1,9 @@
-//! `SlotRepository` on PostgreSQL.
+//! `SlotRepository`.
 
+use super::{dialect, Store};
 use crate::errors::backend;
 use crate::rows::{secs, SlotRow};
 use crate::schema::exam_slots;
-use crate::PgStore;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -11,11 +11,12 @@ use domain::SlotHorizon;
 use ports::{BackendError, EnsureReport, Slot, SlotRepository};
 use time::OffsetDateTime;
 
-/// Rows per INSERT: three binds each, well under PostgreSQL's 65,535 bind limit.
+/// Rows per INSERT: three binds each, well under the bind limits (PostgreSQL 65,535, SQLite
+/// 32,766).
 const CHUNK: usize = 5_000;
 
 #[async_trait]
-impl SlotRepository for PgStore {
+impl SlotRepository for Store {
     async fn ensure(
         &self,
         horizon: SlotHorizon,
@@ -34,10 +35,7 @@ impl SlotRepository for PgStore {
         let mut created = 0u64;
         for chunk in rows.chunks(CHUNK) {
             // Concurrent runs are safe: a slot inserted by another run is simply skipped.
-            let n = diesel::insert_into(exam_slots::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .execute(&mut conn)
+            let n = dialect::insert_missing_slots(&mut conn, chunk)
                 .await
                 .map_err(backend)?;
             created += n as u64;

@@ -1,0 +1,40 @@
+//! SQL adapters for the repository ports, on PostgreSQL (several processes, production) and on
+//! an embedded SQLite file (one process, no server to install), both through diesel.
+//!
+//! The query logic is written once, in `repos/`, and compiled once per backend: each backend
+//! module names its connection type and supplies the few statements the two databases spell
+//! differently (row locks, bulk updates, placeholders) in its `dialect` module. The rules are
+//! therefore the same everywhere: every port method that changes counters is one transaction
+//! whose statements are guarded on their own (status still as read, `confirmed + seats <=
+//! capacity`, `remaining > 0`), with a CHECK constraint as the last line.
+
+mod errors;
+mod postgres;
+mod rows;
+mod schema;
+mod sqlite;
+
+pub use postgres::{run_migrations as run_pg_migrations, PgStore};
+pub use sqlite::{run_migrations as run_sqlite_migrations, SqliteStore};
+
+use ports::BackendError;
+use std::path::Path;
+
+/// Migrates the PostgreSQL database at `url` (creating it when missing) and opens a pool of
+/// `pool_size` connections on it.
+///
+/// # Errors
+/// The server is unreachable, the URL is not PostgreSQL's, or a migration fails.
+pub async fn open_postgres(url: &str, pool_size: usize) -> Result<PgStore, BackendError> {
+    run_pg_migrations(url).await?;
+    PgStore::connect(url, pool_size)
+}
+
+/// Migrates the SQLite file at `path` (creating it and its folder when missing) and opens it.
+///
+/// # Errors
+/// The file cannot be created, is not an SQLite database, or a migration fails.
+pub async fn open_sqlite(path: &Path) -> Result<SqliteStore, BackendError> {
+    run_sqlite_migrations(path).await?;
+    SqliteStore::open(path)
+}

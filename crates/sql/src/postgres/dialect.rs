@@ -1,0 +1,108 @@
+//! What PostgreSQL spells its own way: row locks taken in a fixed order, and bulk updates from
+//! arrays.
+
+use super::Db;
+use crate::rows::{ReservationRow, SlotRow};
+use crate::schema::{exam_slots, reservations};
+use diesel::prelude::*;
+use diesel::query_source::AliasedField;
+use diesel::sql_types::{Array, BigInt, Integer};
+use diesel::QueryResult;
+use diesel_async::RunQueryDsl;
+use std::borrow::Cow;
+
+diesel::alias!(exam_slots as locked_slots: LockedSlots);
+
+/// Raw statements are written with PostgreSQL's `$n` placeholders.
+pub(super) fn sql(text: &'static str) -> Cow<'static, str> {
+    Cow::Borrowed(text)
+}
+
+/// `SELECT starts_at FROM exam_slots AS locked WHERE starts_at in [start, end) ORDER BY
+/// starts_at FOR UPDATE`: used as the row set of counter updates, it takes the row locks in
+/// ascending order, which is what keeps concurrent multi-hour changes from deadlocking.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn slots_in(start: i64, end: i64) -> _ {
+    let starts_at: AliasedField<LockedSlots, exam_slots::starts_at> =
+        locked_slots.field(exam_slots::starts_at);
+    locked_slots
+        .filter(starts_at.ge(start))
+        .filter(starts_at.lt(end))
+        .order(starts_at)
+        .select(starts_at)
+        .for_update()
+}
+
+/// Reads a reservation and locks it until the transaction ends.
+pub(super) async fn reservation_for_update(
+    conn: &mut Db,
+    id: i64,
+) -> QueryResult<Option<ReservationRow>> {
+    reservations::table
+        .find(id)
+        .select(ReservationRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
+}
+
+#[derive(QueryableByName)]
+struct StartsAt {
+    #[diesel(sql_type = BigInt)]
+    #[allow(dead_code)]
+    starts_at: i64,
+}
+
+/// Locks the slots of two ranges in one ascending pass, before a move frees one and takes the
+/// other.
+pub(super) async fn lock_two_ranges(
+    conn: &mut Db,
+    a: (i64, i64),
+    b: (i64, i64),
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT starts_at FROM exam_slots \
+         WHERE (starts_at >= $1 AND starts_at < $2) OR (starts_at >= $3 AND starts_at < $4) \
+         ORDER BY starts_at FOR UPDATE",
+    )
+    .bind::<BigInt, _>(a.0)
+    .bind::<BigInt, _>(a.1)
+    .bind::<BigInt, _>(b.0)
+    .bind::<BigInt, _>(b.1)
+    .load::<StartsAt>(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives back seats per slot start (ascending), locking the slots in that order first; one
+/// statement for all the slots.
+pub(super) async fn free_per_slot(conn: &mut Db, freed: Vec<(i64, i32)>) -> QueryResult<()> {
+    let (starts, seats): (Vec<i64>, Vec<i32>) = freed.into_iter().unzip();
+    exam_slots::table
+        .filter(exam_slots::starts_at.eq_any(&starts))
+        .select(exam_slots::starts_at)
+        .order(exam_slots::starts_at)
+        .for_update()
+        .load::<i64>(conn)
+        .await?;
+    diesel::sql_query(
+        "UPDATE exam_slots s SET confirmed = s.confirmed - d.seats \
+         FROM (SELECT unnest($1) AS starts_at, unnest($2) AS seats) d \
+         WHERE s.starts_at = d.starts_at",
+    )
+    .bind::<Array<BigInt>, _>(starts)
+    .bind::<Array<Integer>, _>(seats)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the slots that do not exist yet, in one statement; returns how many were new.
+pub(super) async fn insert_missing_slots(conn: &mut Db, slots: &[SlotRow]) -> QueryResult<usize> {
+    diesel::insert_into(exam_slots::table)
+        .values(slots)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+}

@@ -1,0 +1,13 @@
+//! The repository ports, implemented once and compiled once per backend (see the crate docs).
+//!
+//! `super` is the backend module: it names `Db` (the connection type), `Store` (the type the
+//! ports are implemented on, with a `conn()` that checks a connection out of its pool) and
+//! `dialect` (the statements the two databases spell differently), and `PROBE_NAME`.
+
+mod health;
+mod reservations;
+mod slots;
+mod users;
+mod vouchers;
+
+use super::{dialect, Db, Store, PROBE_NAME};

@@ -1,0 +1,85 @@
+//! What SQLite spells its own way. SQLite has no row locks: a transaction holds the whole
+//! database's write lock from its first write until it ends, so writers are serialised and the
+//! locking statements PostgreSQL needs become a no-op here, or a no-op write that takes that
+//! lock early.
+
+use super::Db;
+use crate::rows::{ReservationRow, SlotRow};
+use crate::schema::{exam_slots, reservations};
+use diesel::prelude::*;
+use diesel::query_source::AliasedField;
+use diesel::QueryResult;
+use diesel_async::RunQueryDsl;
+use std::borrow::Cow;
+
+/// Raw statements are written with PostgreSQL's `$n` placeholders; SQLite's numbered form is
+/// `?n`.
+pub(super) fn sql(text: &'static str) -> Cow<'static, str> {
+    Cow::Owned(text.replace('$', "?"))
+}
+
+diesel::alias!(exam_slots as slots_in_range: SlotsInRange);
+
+/// The starts of the slots in `[start, end)`: the row set of the counter updates. No lock is
+/// needed: the transaction holds the database's write lock from its first write.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub(super) fn slots_in(start: i64, end: i64) -> _ {
+    let starts_at: AliasedField<SlotsInRange, exam_slots::starts_at> =
+        slots_in_range.field(exam_slots::starts_at);
+    slots_in_range
+        .filter(starts_at.ge(start))
+        .filter(starts_at.lt(end))
+        .select(starts_at)
+}
+
+/// Reads a reservation after taking the database's write lock with a no-op write, so nothing
+/// can change it between this read and the writes that follow in the same transaction.
+pub(super) async fn reservation_for_update(
+    conn: &mut Db,
+    id: i64,
+) -> QueryResult<Option<ReservationRow>> {
+    diesel::update(reservations::table.find(id))
+        .set(reservations::id.eq(reservations::id))
+        .execute(conn)
+        .await?;
+    reservations::table
+        .find(id)
+        .select(ReservationRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// Nothing to do: the transaction already holds the write lock (see the module docs).
+pub(super) async fn lock_two_ranges(
+    _conn: &mut Db,
+    _a: (i64, i64),
+    _b: (i64, i64),
+) -> QueryResult<()> {
+    Ok(())
+}
+
+/// Gives back seats per slot start. One statement per slot: the database is in-process, so a
+/// statement costs no network round trip.
+pub(super) async fn free_per_slot(conn: &mut Db, freed: Vec<(i64, i32)>) -> QueryResult<()> {
+    for (start, seats) in freed {
+        diesel::update(exam_slots::table.find(start))
+            .set(exam_slots::confirmed.eq(exam_slots::confirmed - seats))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts the slots that do not exist yet; returns how many were new. Runs on the blocking
+/// connection directly: only diesel's synchronous SQLite path knows how to batch these rows.
+pub(super) async fn insert_missing_slots(conn: &mut Db, slots: &[SlotRow]) -> QueryResult<usize> {
+    let slots = slots.to_vec();
+    conn.spawn_blocking(move |conn| {
+        diesel::RunQueryDsl::execute(
+            diesel::insert_or_ignore_into(exam_slots::table).values(&slots),
+            conn,
+        )
+    })
+    .await
+}

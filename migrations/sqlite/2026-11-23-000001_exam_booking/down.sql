@@ -1,0 +1,3 @@
+DROP TABLE reservations;
+DROP TABLE exam_slots;
+DROP TABLE users;

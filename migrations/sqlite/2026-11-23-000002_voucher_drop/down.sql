@@ -1,0 +1,3 @@
+DROP TABLE voucher_claims;
+DROP TABLE vouchers;
+DROP TABLE books;
