@@ -32,7 +32,7 @@ pub(super) fn slots_in(start: i64, end: i64) -> _ {
         .select(starts_at)
 }
 
-/// Reads a reservation after taking the database's write lock with a no-op write, so nothing
+/// Reads a reservation through a no-op write, which takes the database's write lock: nothing
 /// can change it between this read and the writes that follow in the same transaction.
 pub(super) async fn reservation_for_update(
     conn: &mut Db,
@@ -40,12 +40,8 @@ pub(super) async fn reservation_for_update(
 ) -> QueryResult<Option<ReservationRow>> {
     diesel::update(reservations::table.find(id))
         .set(reservations::id.eq(reservations::id))
-        .execute(conn)
-        .await?;
-    reservations::table
-        .find(id)
-        .select(ReservationRow::as_select())
-        .first(conn)
+        .returning(ReservationRow::as_returning())
+        .get_result(conn)
         .await
         .optional()
 }
