@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Browser tests run in parallel and each calls this script: one installs, the others wait.
+exec 9>"${TMPDIR:-/tmp}/exam-booking-ensure-browser.lock"
+flock 9
+
 sudo_if_needed() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 missing=()
 command -v chromium >/dev/null || [[ -x /usr/bin/chromium ]] || missing+=(chromium)

@@ -12,6 +12,7 @@ use settings::Settings;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use awc::http::StatusCode;
@@ -46,9 +47,10 @@ pub struct TestApp {
     client: awc::Client,
     names: AtomicU64,
     pub backend: Backend,
-    // Dropped last: the server must stop before its database goes.
-    redis: Option<TestRedis>,
-    pub store: TestStore,
+    // Dropped last: the server must stop before its database goes. Shared with the other
+    // instances started by `another_instance`.
+    redis: Option<Arc<TestRedis>>,
+    pub store: Arc<TestStore>,
 }
 
 impl std::fmt::Debug for TestApp {
@@ -104,6 +106,27 @@ impl TestApp {
             Backend::Embedded => None,
         };
         let settings = test_settings(&store, redis.as_ref(), extra);
+        Self::serve(backend, settings, Arc::new(store), redis.map(Arc::new)).await
+    }
+
+    /// A second api-server process, as it were: its own server, caches and pools, on the same
+    /// database and Redis prefix as this one.
+    pub async fn another_instance(&self) -> Self {
+        Self::serve(
+            self.backend,
+            self.settings.clone(),
+            self.store.clone(),
+            self.redis.clone(),
+        )
+        .await
+    }
+
+    async fn serve(
+        backend: Backend,
+        settings: Settings,
+        store: Arc<TestStore>,
+        redis: Option<Arc<TestRedis>>,
+    ) -> Self {
         let built = api_server::build(&settings).await.expect("server builds");
         let services = built.services.clone();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -128,7 +151,7 @@ impl TestApp {
 
     /// This server's PostgreSQL database (server backend only).
     pub fn pg(&self) -> &TestDb {
-        match &self.store {
+        match self.store.as_ref() {
             TestStore::Postgres(db) => db,
             TestStore::Sqlite(_) => panic!("this test runs on the server backend only"),
         }

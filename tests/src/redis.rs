@@ -36,17 +36,39 @@ impl TestRedis {
 
     /// How many keys this test left under its prefix.
     pub async fn key_count(&self) -> usize {
-        let client = redis::Client::open(self.url.as_str()).expect("redis url");
-        let mut conn = client
-            .get_multiplexed_async_connection()
+        self.keys().await.len()
+    }
+
+    /// Deletes every key under this test's prefix, as a Redis restart without persistence or a
+    /// `FLUSHALL` would.
+    pub async fn flush_prefix(&self) {
+        let keys = self.keys().await;
+        if keys.is_empty() {
+            return;
+        }
+        let mut conn = self.connection().await;
+        let _: i64 = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
             .await
-            .expect("redis reachable");
-        let keys: Vec<String> = redis::cmd("KEYS")
+            .expect("DEL");
+    }
+
+    async fn keys(&self) -> Vec<String> {
+        let mut conn = self.connection().await;
+        redis::cmd("KEYS")
             .arg(format!("{}*", self.prefix))
             .query_async(&mut conn)
             .await
-            .expect("KEYS");
-        keys.len()
+            .expect("KEYS")
+    }
+
+    async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        let client = redis::Client::open(self.url.as_str()).expect("redis url");
+        client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis reachable")
     }
 }
 

@@ -297,7 +297,7 @@ async fn health_and_readiness_answer(backend: Backend) {
 }
 
 #[actix_web::test]
-async fn an_unreachable_redis_gives_a_clean_503_not_a_500() {
+async fn an_unreachable_redis_keeps_the_api_up_and_refuses_only_locked_changes() {
     let app = TestApp::spawn_with(Backend::Server, &[("REDIS_URL", "redis://127.0.0.1:1")]).await;
     let r = app
         .post(
@@ -308,10 +308,48 @@ async fn an_unreachable_redis_gives_a_clean_503_not_a_500() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "sign-up needs no Redis");
     let token = app.login("eve", "password123").await;
+    // Sessions come from the database when the cache is away.
     let r = app.get("/api/v1/users/me", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .get(
+            &format!("/api/v1/exam-slots/available?date={}", day(10)),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "availability from the database");
+    let r = app
+        .post(
+            "/api/v1/reservations",
+            Some(&token),
+            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 1}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let id = r.body["id"].as_i64().expect("id");
+    // A change that needs the reservation lock is refused cleanly, and changes nothing.
+    let r = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/reservations/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.code(), "service_unavailable");
     assert_eq!(r.retry_after.as_deref(), Some("1"));
+    let r = app
+        .get(&format!("/api/v1/reservations/{id}"), Some(&token))
+        .await;
+    assert_eq!(r.body["status"], "pending");
+    // Logging out is recorded in the database, so it holds without the cache too.
+    let r = app
+        .call("POST", "/api/v1/auth/logout", Some(&token), None)
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    let r = app.get("/api/v1/users/me", Some(&token)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     let r = app.get("/ready", None).await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.body["checks"]["redis"], "unavailable");
@@ -377,8 +415,8 @@ async fn a_reservation_locked_by_another_process_answers_503_busy_with_retry_aft
         .expect("lock taken");
     let r = app
         .call(
-            "POST",
-            &format!("/api/v1/admin/reservations/{id}/confirm"),
+            "DELETE",
+            &format!("/api/v1/admin/reservations/{id}"),
             Some(&admin),
             None,
         )

@@ -4,7 +4,7 @@
 use domain::voucher::VoucherId;
 use domain::UserId;
 use integration_tests::redis::TestRedis;
-use ports::{Admission, AdmissionGate, DistributedLock, LockError, LockLease, TokenRevocations};
+use ports::{Admission, AdmissionGate, DistributedLock, LockError, LockLease, SharedCache};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -114,22 +114,64 @@ async fn waiting_is_bounded_and_an_unreachable_redis_fails_fast() {
     assert!(started.elapsed() < Duration::from_secs(4));
 }
 
+fn session(version: i64, revoked: &[&str]) -> domain::SessionState {
+    domain::SessionState {
+        user_id: UserId(5),
+        version,
+        role: domain::Role::Admin,
+        session_version: 0,
+        deleted: false,
+        revoked: revoked.iter().map(|t| (*t).to_owned()).collect(),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revocations_last_until_the_token_expiry() {
+async fn the_session_cache_keeps_only_the_newest_state_across_pools() {
     let redis = TestRedis::new().await;
-    let revocations = redis.backend().revocations();
-    let soon = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(300);
-    revocations.revoke("jti-a", soon).await.expect("revoked");
-    assert!(revocations.is_revoked("jti-a").await.expect("checked"));
-    assert!(!revocations.is_revoked("jti-b").await.expect("checked"));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        !revocations.is_revoked("jti-a").await.expect("checked"),
-        "forgotten after expiry"
+    let (a, b) = (redis.backend().cache(), redis.backend().cache());
+    assert_eq!(a.view(UserId(5), None).await.expect("view").session, None);
+    a.keep_session(&session(2, &["t1"])).await.expect("kept");
+    // A slow rebuild from an older read must not put the older state back.
+    b.keep_session(&session(1, &[])).await.expect("kept");
+    let seen = b.view(UserId(5), None).await.expect("view").session;
+    assert_eq!(seen, Some(session(2, &["t1"])));
+    b.keep_session(&session(3, &["t1", "t2"]))
+        .await
+        .expect("kept");
+    let seen = a.view(UserId(5), None).await.expect("view").session;
+    assert_eq!(seen, Some(session(3, &["t1", "t2"])));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn day_tags_change_with_the_counters_and_never_come_back_after_a_flush() {
+    let redis = TestRedis::new().await;
+    let cache = redis.backend().cache();
+    let (d1, d2) = (
+        time::macros::date!(2026 - 12 - 10),
+        time::macros::date!(2026 - 12 - 11),
     );
-    let past = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
-    revocations.revoke("jti-c", past).await.expect("no-op");
-    assert_eq!(redis.key_count().await, 0);
+    let tag = |d| {
+        let cache = cache.clone();
+        async move {
+            cache
+                .view(UserId(5), Some(d))
+                .await
+                .expect("view")
+                .day
+                .expect("a tag")
+        }
+    };
+    let (t1, t2) = (tag(d1).await, tag(d2).await);
+    assert_eq!(tag(d1).await, t1, "stable while nothing changes");
+    cache.days_changed(&[d1]).await.expect("retagged");
+    let t1b = tag(d1).await;
+    assert_ne!(t1b, t1);
+    assert_eq!(tag(d2).await, t2, "other dates keep their tag");
+    cache.all_days_changed().await.expect("retagged all");
+    assert_ne!(tag(d2).await, t2);
+    // Lost keys are recreated with fresh random values, not the old ones.
+    redis.flush_prefix().await;
+    assert_ne!(tag(d1).await, t1b);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,8 +1,8 @@
 //! api-server: serves the booking API, or creates an admin account.
 
 use api_server::{build, start};
-use settings::Settings;
-use std::io::Read;
+use settings::{LogFormat, Settings};
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 const HELP: &str = "\
@@ -45,16 +45,33 @@ fn parse(args: &[String]) -> Result<Command, String> {
     }
 }
 
+/// Logs go through a background writer thread, so a slow terminal or disk never holds up a
+/// request; the guard flushes what is queued when main returns.
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
+    let format = Settings::load().map_or(LogFormat::Auto, |s| s.log.format);
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stdout().is_terminal(),
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,actix_server=warn".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(!json);
+    if json {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.init();
+    }
+    guard
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        // One line per request when its span closes: method, route, status, request_id, time.
-        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,actix_server=warn".into()),
-        )
-        .init();
+    let _log_writer = init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match parse(&args) {
         Ok(Command::Help) => {

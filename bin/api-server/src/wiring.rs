@@ -5,8 +5,8 @@ use app::{BookingPolicy, Deps, Services};
 use domain::{BookingWindow, ServiceOffset};
 use http_api::{ApiConfig, Readiness};
 use ports::{
-    AdmissionGate, DistributedLock, HealthProbe, ReservationRepository, SlotRepository,
-    SystemClock, TokenRevocations, UserRepository, VoucherRepository,
+    AdmissionGate, DistributedLock, HealthProbe, ReservationRepository, SharedCache,
+    SlotRepository, SystemClock, UserRepository, VoucherRepository,
 };
 use settings::{CoordinationChoice, DatabaseChoice, Settings};
 use std::net::{SocketAddr, TcpListener};
@@ -74,8 +74,12 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
 
     let store = open_repositories(settings).await?;
     let coordination = open_coordination(settings)?;
-    let hasher =
-        http_api::security::Argon2Hasher::new().map_err(|e| StartError::Other(e.to_string()))?;
+    let hasher = http_api::security::Argon2Hasher::start(
+        settings.auth.hash_workers,
+        Duration::from_millis(settings.auth.hash_wait_ms),
+    )
+    .await
+    .map_err(|e| StartError::Other(e.to_string()))?;
     let tokens = http_api::security::JwtTokens::new(
         secret.expose().as_bytes(),
         time::Duration::seconds(settings.auth.token_ttl_seconds),
@@ -89,7 +93,7 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         clock: Arc::new(SystemClock),
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
-        revocations: coordination.revocations,
+        cache: coordination.cache,
         vouchers: store.clone(),
         gate: coordination.gate,
         policy,
@@ -158,10 +162,10 @@ async fn open_repositories(settings: &Settings) -> Result<Arc<dyn Repositories>,
     })
 }
 
-/// The lock, token revocations and admission gate, shared through Redis or kept in-process.
+/// The lock, the shared cache and the admission gate, shared through Redis or kept in-process.
 struct Coordination {
     lock: Arc<dyn DistributedLock>,
-    revocations: Arc<dyn TokenRevocations>,
+    cache: Arc<dyn SharedCache>,
     gate: Arc<dyn AdmissionGate>,
     probe: Option<Arc<dyn HealthProbe>>,
 }
@@ -179,23 +183,23 @@ fn open_coordination(settings: &Settings) -> Result<Coordination, StartError> {
             .map_err(|e| StartError::Redis(e.to_string()))?;
             tracing::info!(
                 key_prefix = %settings.redis.key_prefix,
-                "lock, revocations and admission gate: Redis"
+                "lock, session cache and admission gate: Redis"
             );
             Coordination {
                 lock: Arc::new(redis.lock(ttl, wait)),
-                revocations: Arc::new(redis.revocations()),
+                cache: Arc::new(redis.cache()),
                 gate: Arc::new(redis.admission()),
                 probe: Some(Arc::new(redis.probe())),
             }
         }
         CoordinationChoice::InProcess => {
             tracing::info!(
-                "lock, revocations and admission gate: in-process \
+                "lock, session cache and admission gate: in-process \
                  (run one api-server process; several need REDIS_URL)"
             );
             Coordination {
                 lock: Arc::new(adapter_memory::MemoryLock::new(ttl, wait)),
-                revocations: Arc::new(adapter_memory::MemoryRevocations::new()),
+                cache: Arc::new(adapter_memory::MemoryCache::new()),
                 gate: Arc::new(adapter_memory::MemoryAdmission::new()),
                 probe: None,
             }
@@ -221,10 +225,11 @@ pub fn start(
         let b = built.clone();
         App::new()
             .wrap(http_api::problem_bodies())
-            .wrap(http_api::TracingLogger::default())
+            .wrap(actix_web::middleware::from_fn(http_api::request_log))
             .configure(http_api::configure(b.services, b.readiness, b.api))
     })
     .workers(workers)
+    .keep_alive(Duration::from_secs(settings.server.keep_alive_seconds))
     .shutdown_timeout(settings.server.shutdown_timeout_seconds)
     .listen(listener)?
     .run();

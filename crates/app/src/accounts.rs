@@ -1,10 +1,10 @@
 //! Own account management and the admin's user management.
 
-use crate::auth::AuthService;
+use crate::auth::{session_changed, AuthService};
 use crate::error::AppError;
 use crate::Deps;
 use domain::{Actor, Page, PageRequest, Password, Role, User, UserId, Username};
-use ports::{Clock, PasswordHasher, UserChanges, UserRepository};
+use ports::{Clock, PasswordHasher, SharedCache, UserChanges, UserRepository};
 use std::sync::Arc;
 
 /// A partial change to an account: absent fields keep their value.
@@ -20,6 +20,7 @@ pub struct UserPatch {
 pub struct AccountService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    cache: Arc<dyn SharedCache>,
     clock: Arc<dyn Clock>,
 }
 
@@ -34,6 +35,7 @@ impl AccountService {
         Self {
             users: deps.users.clone(),
             hasher: deps.hasher.clone(),
+            cache: deps.cache.clone(),
             clock: deps.clock.clone(),
         }
     }
@@ -57,8 +59,18 @@ impl AccountService {
     /// # Errors
     /// `NotFound` if the account vanished meanwhile.
     pub async fn delete_own(&self, actor: &Actor) -> Result<(), AppError> {
-        self.users.delete(actor.user_id, self.clock.now()).await?;
-        Ok(())
+        self.remove(actor.user_id).await
+    }
+
+    /// The actor's own account.
+    ///
+    /// # Errors
+    /// `NotFound` if the account vanished meanwhile.
+    pub async fn own(&self, actor: &Actor) -> Result<User, AppError> {
+        self.users
+            .get(actor.user_id)
+            .await?
+            .ok_or(AppError::NotFound("user"))
     }
 
     /// # Errors
@@ -95,7 +107,18 @@ impl AccountService {
     /// `Forbidden` for non-admins, `NotFound`.
     pub async fn delete(&self, actor: &Actor, id: UserId) -> Result<(), AppError> {
         AuthService::require_admin(actor)?;
-        self.users.delete(id, self.clock.now()).await?;
+        self.remove(id).await
+    }
+
+    /// Deletes the account, then tells the cache: its tokens end, and the seats it freed may be
+    /// on any date.
+    async fn remove(&self, id: UserId) -> Result<(), AppError> {
+        let now = self.clock.now();
+        self.users.delete(id, now).await?;
+        session_changed(self.users.as_ref(), self.cache.as_ref(), id, now).await;
+        if let Err(e) = self.cache.all_days_changed().await {
+            tracing::warn!(error = %e, "could not retag availability after a deletion");
+        }
         Ok(())
     }
 
@@ -115,6 +138,14 @@ impl AccountService {
         if changes == UserChanges::default() {
             return self.users.get(id).await?.ok_or(AppError::NotFound("user"));
         }
-        Ok(self.users.update(id, changes).await?)
+        let user = self.users.update(id, changes).await?;
+        session_changed(
+            self.users.as_ref(),
+            self.cache.as_ref(),
+            id,
+            self.clock.now(),
+        )
+        .await;
+        Ok(user)
     }
 }

@@ -1,29 +1,32 @@
 //! Sign-up, log-in, log-out, and turning a bearer token into an authenticated session.
+//!
+//! Authentication reads no database row on the hot path: the token's signature is checked in
+//! process, and the account's session state (role, session version, deletion, logged-out
+//! tokens) comes from the shared cache in one round trip. The database is the record; every
+//! change of those facts is written there first and then pushed to the cache before it is
+//! answered, and a missing or unreachable cache entry is rebuilt from the record.
 
 use crate::error::{AppError, Unauthenticated};
 use crate::Deps;
-use domain::{Actor, Password, Role, User, Username};
+use domain::{Actor, Password, Role, SessionRefusal, SessionState, User, UserId, Username};
 use ports::{
-    Clock, IssuedToken, NewUser, PasswordHasher, TokenError, TokenRevocations, Tokens,
-    UserRepository,
+    Clock, DayTag, IssuedToken, NewUser, PasswordHasher, SharedCache, TokenClaims, TokenError,
+    Tokens, UserRepository,
 };
 use std::sync::Arc;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 /// A request's authenticated context: who is acting and which token they used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    pub user: User,
+    pub actor: Actor,
     pub token_id: String,
     pub expires_at: OffsetDateTime,
 }
 
 impl Session {
     pub fn actor(&self) -> Actor {
-        Actor {
-            user_id: self.user.id,
-            role: self.user.role,
-        }
+        self.actor
     }
 }
 
@@ -32,7 +35,7 @@ pub struct AuthService {
     users: Arc<dyn UserRepository>,
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn Tokens>,
-    revocations: Arc<dyn TokenRevocations>,
+    cache: Arc<dyn SharedCache>,
     clock: Arc<dyn Clock>,
 }
 
@@ -48,7 +51,7 @@ impl AuthService {
             users: deps.users.clone(),
             hasher: deps.hasher.clone(),
             tokens: deps.tokens.clone(),
-            revocations: deps.revocations.clone(),
+            cache: deps.cache.clone(),
             clock: deps.clock.clone(),
         }
     }
@@ -106,46 +109,105 @@ impl AuthService {
         }
     }
 
-    /// Resolves a bearer token to a live session. Checks signature and expiry, revocation, that
-    /// the account still exists, and that its password has not changed since the token was
-    /// issued; the role is read fresh, so a demotion takes effect at once.
+    /// Resolves a bearer token to a live session: signature and expiry, then the account's
+    /// session state (logged out, deleted, password changed, current role).
     ///
     /// # Errors
-    /// The matching `Unauthenticated` variant.
+    /// The matching `Unauthenticated` variant; `Backend` only when the database is needed and
+    /// unreachable.
     pub async fn authenticate(&self, token: &str) -> Result<Session, AppError> {
-        let claims = self
+        Ok(self.authenticate_for_day(token, None).await?.0)
+    }
+
+    /// As [`AuthService::authenticate`], reading the counter tag of `day` in the same round
+    /// trip (for availability answered from memory). The tag is `None` when the cache cannot
+    /// vouch for one.
+    ///
+    /// # Errors
+    /// As [`AuthService::authenticate`].
+    pub async fn authenticate_for_day(
+        &self,
+        token: &str,
+        day: Option<Date>,
+    ) -> Result<(Session, Option<DayTag>), AppError> {
+        let claims = self.verify(token)?;
+        let (state, tag) = match self.cache.view(claims.user_id, day).await {
+            Ok(view) => match view.session {
+                Some(state) => (state, view.day),
+                None => (self.rebuild(claims.user_id).await?, view.day),
+            },
+            Err(e) => {
+                // The cache is a copy: without it the record answers, only slower.
+                tracing::debug!(error = %e, "shared cache unreachable; reading the session from the database");
+                (self.record(claims.user_id).await?, None)
+            }
+        };
+        let actor = state
+            .admit(claims.session_version, &claims.token_id)
+            .map_err(|refusal| match refusal {
+                SessionRefusal::Revoked => Unauthenticated::RevokedToken,
+                SessionRefusal::Ended => Unauthenticated::SessionEnded,
+            })?;
+        Ok((
+            Session {
+                actor,
+                token_id: claims.token_id,
+                expires_at: claims.expires_at,
+            },
+            tag,
+        ))
+    }
+
+    fn verify(&self, token: &str) -> Result<TokenClaims, AppError> {
+        Ok(self
             .tokens
             .verify(token, self.clock.now())
             .map_err(|e| match e {
                 TokenError::Expired => Unauthenticated::ExpiredToken,
                 TokenError::Invalid | TokenError::Issue(_) => Unauthenticated::InvalidToken,
-            })?;
-        // Both lookups are independent; run them together so the request pays one latency.
-        let (revoked, user) = tokio::join!(
-            self.revocations.is_revoked(&claims.token_id),
-            self.users.get(claims.user_id)
-        );
-        if revoked? {
-            return Err(Unauthenticated::RevokedToken.into());
-        }
-        match user? {
-            Some(user) if user.session_version == claims.session_version => Ok(Session {
-                user,
-                token_id: claims.token_id,
-                expires_at: claims.expires_at,
-            }),
-            _ => Err(Unauthenticated::SessionEnded.into()),
-        }
+            })?)
     }
 
-    /// Revokes the session's token until it would have expired anyway.
+    /// The session state as the database has it. A signed token names an account that existed,
+    /// so an unknown id is treated as an ended session.
+    async fn record(&self, user: UserId) -> Result<SessionState, AppError> {
+        self.users
+            .session_state(user, self.clock.now())
+            .await?
+            .ok_or_else(|| Unauthenticated::SessionEnded.into())
+    }
+
+    /// Reads the record and puts it in the cache (unless the cache holds a later one).
+    async fn rebuild(&self, user: UserId) -> Result<SessionState, AppError> {
+        let state = self.record(user).await?;
+        if let Err(e) = self.cache.keep_session(&state).await {
+            tracing::debug!(error = %e, "could not cache a session state");
+        }
+        Ok(state)
+    }
+
+    /// Revokes the session's token until it would have expired anyway: in the database first,
+    /// then in the cache, before the answer.
     ///
     /// # Errors
-    /// `Backend` when the revocation store is unreachable.
+    /// `Backend` when the database is unreachable.
     pub async fn log_out(&self, session: &Session) -> Result<(), AppError> {
-        self.revocations
-            .revoke(&session.token_id, session.expires_at)
+        let now = self.clock.now();
+        self.users
+            .revoke_token(
+                session.actor.user_id,
+                &session.token_id,
+                session.expires_at,
+                now,
+            )
             .await?;
+        session_changed(
+            self.users.as_ref(),
+            self.cache.as_ref(),
+            session.actor.user_id,
+            now,
+        )
+        .await;
         Ok(())
     }
 
@@ -160,5 +222,28 @@ impl AuthService {
         } else {
             Err(AppError::Forbidden)
         }
+    }
+}
+
+/// Pushes the recorded session state of `user` to the cache after a change of it. If the
+/// cache is unreachable there is nothing to correct later: requests then read the record, and a
+/// cache that comes back empty is rebuilt from it; see docs/ARCHITECTURE.md for the one case
+/// that is bounded by the entries' lifetime instead.
+pub(crate) async fn session_changed(
+    users: &dyn UserRepository,
+    cache: &dyn SharedCache,
+    user: UserId,
+    now: OffsetDateTime,
+) {
+    let state = match users.session_state(user, now).await {
+        Ok(Some(state)) => state,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, user = %user, "could not re-read a changed session state");
+            return;
+        }
+    };
+    if let Err(e) = cache.keep_session(&state).await {
+        tracing::warn!(error = %e, user = %user, "could not push a changed session state to the cache");
     }
 }

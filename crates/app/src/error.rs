@@ -8,7 +8,7 @@ use domain::{
 };
 use ports::{
     BackendError, ChangeReservationError, CreateReservationError, CreateUserError, DeleteUserError,
-    LockError, UpdateUserError,
+    HashError, LockError, UpdateUserError,
 };
 use thiserror::Error;
 
@@ -127,6 +127,15 @@ impl From<TransitionError> for AppError {
         match e {
             TransitionError::NotFound => AppError::NotFound("reservation"),
             other => AppError::Conflict(Conflict::Transition(other)),
+        }
+    }
+}
+
+impl From<HashError> for AppError {
+    fn from(e: HashError) -> Self {
+        match e {
+            HashError::Busy => AppError::Busy,
+            HashError::Backend(b) => AppError::Backend(b),
         }
     }
 }

@@ -25,8 +25,8 @@ pub use slots::{DaySlots, SlotService};
 pub use vouchers::{VoucherInput, VoucherPatch, VoucherService};
 
 use ports::{
-    AdmissionGate, Clock, DistributedLock, PasswordHasher, ReservationRepository, SlotRepository,
-    TokenRevocations, Tokens, UserRepository, VoucherRepository,
+    AdmissionGate, Clock, DistributedLock, PasswordHasher, ReservationRepository, SharedCache,
+    SlotRepository, Tokens, UserRepository, VoucherRepository,
 };
 use std::sync::Arc;
 
@@ -40,7 +40,7 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn Tokens>,
-    pub revocations: Arc<dyn TokenRevocations>,
+    pub cache: Arc<dyn SharedCache>,
     pub vouchers: Arc<dyn VoucherRepository>,
     pub gate: Arc<dyn AdmissionGate>,
     pub policy: BookingPolicy,

@@ -1,8 +1,13 @@
 //! Reservation use cases for owners and admins.
 //!
 //! Owner use cases act with the owner's rights even when the caller is an admin (the admin
-//! routes are where admin rights apply). Every change of an existing reservation takes the
-//! distributed lock on it first and releases it on every path; the storage guards still decide.
+//! routes are where admin rights apply). Edits and cancellations read the reservation, decide,
+//! then write, so they take the distributed lock on it first and release it on every path. A
+//! confirm is a single guarded statement in the database, atomic on its own, so it takes no
+//! lock: the record is read only to explain a refusal. The storage guards decide in every case.
+//!
+//! Every change of seat counters gives the dates it touched new availability tags before it is
+//! answered, so the writer's next availability read is never older than its own answer.
 
 use crate::auth::AuthService;
 use crate::error::AppError;
@@ -13,7 +18,10 @@ use domain::{
     Actor, EditKind, HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus,
     Role, Seats, UserId,
 };
-use ports::{Clock, DistributedLock, NewReservation, ReservationFilter, ReservationRepository};
+use ports::{
+    ChangeReservationError, Clock, DistributedLock, NewReservation, ReservationFilter,
+    ReservationRepository, SharedCache,
+};
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
 
@@ -38,6 +46,7 @@ pub struct AdminReservationQuery {
 pub struct ReservationService {
     reservations: Arc<dyn ReservationRepository>,
     lock: Arc<dyn DistributedLock>,
+    cache: Arc<dyn SharedCache>,
     clock: Arc<dyn Clock>,
     policy: BookingPolicy,
 }
@@ -67,6 +76,7 @@ impl ReservationService {
         Self {
             reservations: deps.reservations.clone(),
             lock: deps.lock.clone(),
+            cache: deps.cache.clone(),
             clock: deps.clock.clone(),
             policy: deps.policy,
         }
@@ -201,16 +211,43 @@ impl ReservationService {
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Conflict::Transition`, `Conflict::InsufficientCapacity`,
-    /// `Conflict::SlotMissing`, `Busy`.
+    /// `Conflict::SlotMissing`.
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, AppError> {
         AuthService::require_admin(actor)?;
-        with_lock(self.lock.as_ref(), &lock_key(id), async {
-            let now = self.clock.now();
-            let current = self.load_visible(actor, id).await?;
-            current.check_confirm(actor, now)?;
-            Ok(self.reservations.confirm(id, now).await?)
-        })
-        .await
+        let now = self.clock.now();
+        match self.reservations.confirm(id, now).await {
+            Ok(confirmed) => {
+                self.counters_changed(&[&confirmed.range]).await;
+                Ok(confirmed)
+            }
+            Err(
+                refused @ (ChangeReservationError::StatusChanged(_)
+                | ChangeReservationError::NotFound),
+            ) => {
+                // The guard refused: the record says why, in the domain's words.
+                let current = self.load_visible(actor, id).await?;
+                current.check_confirm(actor, now)?;
+                Err(refused.into())
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Gives the dates of `ranges` new availability tags. A failure is logged, not answered:
+    /// the change is committed, and readers that cannot reach the cache read the database.
+    async fn counters_changed(&self, ranges: &[&HourRange]) {
+        let mut days: Vec<Date> = Vec::with_capacity(2);
+        for range in ranges {
+            let last_hour = range.end() - domain::SLOT_LENGTH;
+            for day in [range.start(), last_hour].map(|t| self.policy.offset.date_of(t)) {
+                if !days.contains(&day) {
+                    days.push(day);
+                }
+            }
+        }
+        if let Err(e) = self.cache.days_changed(&days).await {
+            tracing::warn!(error = %e, "could not retag availability after a counter change");
+        }
     }
 
     async fn edit(
@@ -238,9 +275,12 @@ impl ReservationService {
                         .await?
                 }
                 EditKind::MoveConfirmed => {
-                    self.reservations
+                    let moved = self
+                        .reservations
                         .move_confirmed(id, range, seats, now)
-                        .await?
+                        .await?;
+                    self.counters_changed(&[&current.range, &moved.range]).await;
+                    moved
                 }
             };
             Ok(updated)
@@ -255,6 +295,9 @@ impl ReservationService {
             self.reservations
                 .cancel(id, current.status, self.clock.now())
                 .await?;
+            if current.status == ReservationStatus::Confirmed {
+                self.counters_changed(&[&current.range]).await;
+            }
             Ok(())
         })
         .await

@@ -1,4 +1,10 @@
 //! Which hourly slots of a date can be booked.
+//!
+//! Availability is the hottest read of the service, so each process keeps the slots of recent
+//! dates in memory, each entry labelled with the date's counter tag from the shared cache. An
+//! entry is used only while the tag it was loaded under is still current: every counter change
+//! retags its dates before it is answered, so no reader is served counts older than a change
+//! it has seen answered. Rows are read after the tag, so an entry is never older than its label.
 
 use crate::auth::AuthService;
 use crate::error::{AppError, Invalid};
@@ -6,9 +12,52 @@ use crate::policy::BookingPolicy;
 use crate::Deps;
 use domain::Actor;
 use domain::SlotHorizon;
-use ports::{Clock, EnsureReport, Slot, SlotRepository};
-use std::sync::Arc;
+use ports::{Clock, DayTag, EnsureReport, Slot, SlotRepository};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use time::Date;
+
+/// Bounds how long an entry is trusted even with an unchanged tag: the one case a tag cannot
+/// cover is a cache that was unreachable when a change tried to retag, and came back with its
+/// old keys.
+const ENTRY_MAX_AGE: Duration = Duration::from_secs(5);
+/// Enough for every bookable date several times over; past it the map starts afresh.
+const MAX_ENTRIES: usize = 512;
+/// A date whose slots all exist. Dates at the horizon's edge, still being filled by the slot
+/// generator (another process), are never cached.
+const HOURS_PER_DAY: usize = 24;
+
+#[derive(Debug)]
+struct CachedDay {
+    tag: DayTag,
+    loaded: Instant,
+    slots: Arc<Vec<Slot>>,
+}
+
+/// The slots of recent dates, each valid while its tag is current.
+#[derive(Debug, Default)]
+struct DayCache {
+    days: Mutex<HashMap<Date, CachedDay>>,
+}
+
+impl DayCache {
+    fn get(&self, date: Date, tag: DayTag) -> Option<Arc<Vec<Slot>>> {
+        let days = self.days.lock().unwrap_or_else(PoisonError::into_inner);
+        days.get(&date)
+            .filter(|d| d.tag == tag && d.loaded.elapsed() < ENTRY_MAX_AGE)
+            .map(|d| d.slots.clone())
+    }
+
+    fn put(&self, date: Date, tag: DayTag, slots: Arc<Vec<Slot>>) {
+        let mut days = self.days.lock().unwrap_or_else(PoisonError::into_inner);
+        if days.len() >= MAX_ENTRIES {
+            days.clear();
+        }
+        let loaded = Instant::now();
+        days.insert(date, CachedDay { tag, loaded, slots });
+    }
+}
 
 /// The slots of one calendar day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +71,7 @@ pub struct SlotService {
     slots: Arc<dyn SlotRepository>,
     clock: Arc<dyn Clock>,
     policy: BookingPolicy,
+    cache: Arc<DayCache>,
 }
 
 impl std::fmt::Debug for SlotService {
@@ -47,27 +97,38 @@ impl SlotService {
             slots,
             clock,
             policy,
+            cache: Arc::default(),
         }
     }
 
     /// The slots of `date` that could be booked right now: inside the booking window and with
     /// seats remaining, in order. A date partly inside the window lists only its bookable hours.
+    /// With the date's current counter `tag` the answer may come from memory; without one it is
+    /// read from the database.
     ///
     /// # Errors
     /// `Invalid::DateOutsideWindow` when no hour of the date is inside the window.
-    pub async fn available(&self, date: Date) -> Result<DaySlots, AppError> {
+    pub async fn available(&self, date: Date, tag: Option<DayTag>) -> Result<DaySlots, AppError> {
         let now = self.clock.now();
         let (from, to) = self.policy.offset.day(date);
         if self.policy.window.excludes_span(from, to, now) {
             return Err(Invalid::DateOutsideWindow.into());
         }
+        let all = match tag.and_then(|t| self.cache.get(date, t)) {
+            Some(hit) => hit,
+            None => {
+                let loaded = Arc::new(self.slots.list_between(from, to).await?);
+                if let Some(tag) = tag.filter(|_| loaded.len() == HOURS_PER_DAY) {
+                    self.cache.put(date, tag, loaded.clone());
+                }
+                loaded
+            }
+        };
         let window = self.policy.window;
-        let slots = self
-            .slots
-            .list_between(from, to)
-            .await?
-            .into_iter()
+        let slots = all
+            .iter()
             .filter(|s| s.load.remaining() > 0 && window.slot_is_bookable(s.starts_at, now))
+            .cloned()
             .collect();
         Ok(DaySlots { date, slots })
     }

@@ -11,6 +11,7 @@ pub mod hours;
 pub mod paging;
 pub mod reservation;
 pub mod seats;
+pub mod session;
 pub mod user;
 pub mod voucher;
 pub mod window;
@@ -23,5 +24,6 @@ pub use reservation::{
     Actor, EditKind, Reservation, ReservationId, ReservationStatus, TransitionError,
 };
 pub use seats::{Seats, SeatsError};
+pub use session::{SessionRefusal, SessionState};
 pub use user::{Password, PasswordError, Role, User, UserId, Username, UsernameError};
 pub use window::{BookingWindow, WindowError};

@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
 use app::{AuthService, Services, Session};
 use domain::{Actor, PageRequest};
+use ports::DayTag;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use std::future::Future;
@@ -48,11 +49,20 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 async fn authenticate(req: HttpRequest) -> Result<Session, ApiError> {
-    let token = bearer(&req)?;
+    Ok(authenticate_for_day(&req, None).await?.0)
+}
+
+/// Authenticates the request and, in the same round trip to the shared cache, reads the
+/// availability tag of `day`.
+pub async fn authenticate_for_day(
+    req: &HttpRequest,
+    day: Option<time::Date>,
+) -> Result<(Session, Option<DayTag>), ApiError> {
+    let token = bearer(req)?;
     let services = req
         .app_data::<web::Data<Services>>()
         .ok_or_else(|| ApiError::Malformed("service not configured".into()))?;
-    Ok(services.auth.authenticate(&token).await?)
+    Ok(services.auth.authenticate_for_day(&token, day).await?)
 }
 
 impl FromRequest for Authenticated {

@@ -9,8 +9,9 @@ mod extract;
 mod handlers;
 pub mod openapi;
 pub mod problem;
+mod request_log;
 mod routes;
 pub mod security;
 
+pub use request_log::{request_log, REQUEST_ID};
 pub use routes::{configure, problem_bodies, ApiConfig, Readiness};
-pub use tracing_actix_web::TracingLogger;

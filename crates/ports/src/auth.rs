@@ -12,16 +12,27 @@ pub trait PasswordHasher: Send + Sync {
     /// Hashes off the async workers (the work is deliberately slow).
     ///
     /// # Errors
-    /// `BackendError` when the hashing task fails.
-    async fn hash(&self, password: &Password) -> Result<String, BackendError>;
+    /// `Busy` when every hashing worker stayed taken for the bounded wait; `Backend` when the
+    /// hashing task fails.
+    async fn hash(&self, password: &Password) -> Result<String, HashError>;
 
     /// Verifies `password` against `hash`. With no hash (unknown user) it still does the same
     /// amount of work against a dummy hash and answers false, so timing does not reveal which
     /// usernames exist.
     ///
     /// # Errors
-    /// `BackendError` when the hashing task fails.
-    async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, BackendError>;
+    /// As [`PasswordHasher::hash`].
+    async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, HashError>;
+}
+
+/// Why a password could not be hashed or checked.
+#[derive(Debug, Error)]
+pub enum HashError {
+    /// Every hashing worker stayed taken for the bounded wait: try again shortly.
+    #[error("every password hashing worker is busy")]
+    Busy,
+    #[error(transparent)]
+    Backend(#[from] BackendError),
 }
 
 /// What a valid token says.
@@ -60,18 +71,4 @@ pub trait Tokens: Send + Sync {
     /// # Errors
     /// `Invalid` for a bad signature or shape, `Expired` after its expiry.
     fn verify(&self, token: &str, now: OffsetDateTime) -> Result<TokenClaims, TokenError>;
-}
-
-#[cfg_attr(feature = "mocks", mockall::automock)]
-#[async_trait]
-pub trait TokenRevocations: Send + Sync {
-    /// Remembers `token_id` as revoked until `until` (its expiry); afterwards it is forgotten.
-    ///
-    /// # Errors
-    /// `BackendError` when the store is unreachable.
-    async fn revoke(&self, token_id: &str, until: OffsetDateTime) -> Result<(), BackendError>;
-
-    /// # Errors
-    /// `BackendError` when the store is unreachable.
-    async fn is_revoked(&self, token_id: &str) -> Result<bool, BackendError>;
 }

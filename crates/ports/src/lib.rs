@@ -4,6 +4,7 @@
 //! `mocks` feature every trait also gets a mockall `Mock*` type for unit tests.
 
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod error;
 pub mod health;
@@ -13,7 +14,8 @@ pub mod slots;
 pub mod users;
 pub mod vouchers;
 
-pub use auth::{IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenRevocations, Tokens};
+pub use auth::{HashError, IssuedToken, PasswordHasher, TokenClaims, TokenError, Tokens};
+pub use cache::{CachedView, DayTag, SharedCache};
 pub use clock::{Clock, SystemClock};
 pub use error::BackendError;
 pub use health::HealthProbe;
@@ -35,7 +37,8 @@ pub use vouchers::{
 #[cfg(feature = "mocks")]
 pub mod mocks {
     //! Re-exports every generated mock under one path.
-    pub use crate::auth::{MockPasswordHasher, MockTokenRevocations, MockTokens};
+    pub use crate::auth::{MockPasswordHasher, MockTokens};
+    pub use crate::cache::MockSharedCache;
     pub use crate::clock::MockClock;
     pub use crate::health::MockHealthProbe;
     pub use crate::lock::MockDistributedLock;

@@ -2,7 +2,7 @@
 
 use crate::error::BackendError;
 use async_trait::async_trait;
-use domain::{Page, PageRequest, Role, User, UserId, Username};
+use domain::{Page, PageRequest, Role, SessionState, User, UserId, Username};
 use thiserror::Error;
 use time::OffsetDateTime;
 
@@ -89,4 +89,28 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// `NotFound` when no such user exists.
     async fn delete(&self, id: UserId, now: OffsetDateTime) -> Result<(), DeleteUserError>;
+
+    /// The record of what authentication needs about `id`: role, session version, deletion and
+    /// the logged-out tokens that expire after `now`. `None` when no such account ever existed.
+    ///
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn session_state(
+        &self,
+        id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionState>, BackendError>;
+
+    /// Records `token_id` as logged out until `expires_at` and bumps the account's state
+    /// version; revocations that have expired by `now` are forgotten on the way.
+    ///
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn revoke_token(
+        &self,
+        id: UserId,
+        token_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), BackendError>;
 }

@@ -1,13 +1,13 @@
-//! Redis adapters: the distributed lock, token revocations, the voucher admission gate and a
-//! readiness probe, all on one deadpool-redis pool and under one key prefix.
+//! Redis adapters: the distributed lock, the shared cache (session states and availability
+//! tags), the voucher admission gate and a readiness probe, all on one deadpool-redis pool and under one key prefix.
 
 mod admission;
+mod cache;
 mod lock;
-mod revocations;
 
 pub use admission::RedisAdmission;
+pub use cache::RedisCache;
 pub use lock::RedisLock;
-pub use revocations::RedisRevocations;
 
 use async_trait::async_trait;
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
@@ -62,8 +62,8 @@ impl RedisBackend {
         RedisLock::new(self.clone(), ttl, wait)
     }
 
-    pub fn revocations(&self) -> RedisRevocations {
-        RedisRevocations::new(self.clone())
+    pub fn cache(&self) -> RedisCache {
+        RedisCache::new(self.clone())
     }
 
     pub fn admission(&self) -> RedisAdmission {

@@ -1,5 +1,8 @@
-//! Configuration: `config/default.toml`, then an optional `config/<profile>.toml`, then the
-//! environment. The result is a plain value handed to whoever needs it; nothing reads globals.
+//! Configuration: the defaults compiled into the binary (`config/default.toml` of the source
+//! tree), then optional overlays from the config folder (`default.toml`, then
+//! `<profile>.toml`), then the environment. The binaries therefore run from any folder, a cron
+//! job's included. The result is a plain value handed to whoever needs it; nothing reads
+//! globals.
 
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -11,6 +14,20 @@ use time::UtcOffset;
 /// The secret that the development profile falls back to. Public by definition.
 pub const DEVELOPMENT_JWT_SECRET: &str = "development-only-secret-do-not-use-in-production";
 
+/// HMAC-SHA256 keys shorter than its block are guessable sooner; production refuses them.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+/// Every key with its default, compiled in.
+const DEFAULTS: &str = include_str!("../../../config/default.toml");
+/// The profiles shipped with the source, compiled in; a file in the config folder wins.
+const BUILT_IN_PROFILES: &[(&str, &str)] = &[
+    (
+        "production",
+        include_str!("../../../config/production.toml"),
+    ),
+    ("test", include_str!("../../../config/test.toml")),
+];
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -21,6 +38,7 @@ pub struct Settings {
     pub lock: LockSettings,
     pub booking: BookingSettings,
     pub auth: AuthSettings,
+    pub log: LogSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -31,6 +49,7 @@ pub struct ServerSettings {
     pub workers: usize,
     pub body_limit_bytes: usize,
     pub shutdown_timeout_seconds: u64,
+    pub keep_alive_seconds: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +92,25 @@ pub struct BookingSettings {
 pub struct AuthSettings {
     pub jwt_secret: Secret,
     pub token_ttl_seconds: i64,
+    /// Password hashes computed at once; 0 means one per core.
+    pub hash_workers: usize,
+    /// How long a log-in or sign-up waits for a hashing worker before answering 503.
+    pub hash_wait_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `auto` (JSON unless standard output is a terminal), `json` or `text`.
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Auto,
+    Json,
+    Text,
 }
 
 /// A string that never appears in `Debug` output or logs (it may hold a password).
@@ -157,7 +195,13 @@ impl Settings {
     /// # Errors
     /// As [`Settings::load`].
     pub fn load_from(dir: &Path, env: &HashMap<String, String>) -> Result<Self, SettingsError> {
-        let mut merged = read_table(&dir.join("default.toml"))?;
+        let mut merged = DEFAULTS
+            .parse::<toml::Table>()
+            .map_err(|e| SettingsError::Invalid(format!("built-in defaults: {e}")))?;
+        let default_file = dir.join("default.toml");
+        if default_file.exists() {
+            merge(&mut merged, read_table(&default_file)?);
+        }
         let profile = env
             .get("APP_PROFILE")
             .cloned()
@@ -171,6 +215,11 @@ impl Settings {
         let profile_file = dir.join(format!("{profile}.toml"));
         if profile_file.exists() {
             merge(&mut merged, read_table(&profile_file)?);
+        } else if let Some((_, text)) = BUILT_IN_PROFILES.iter().find(|(p, _)| *p == profile) {
+            let table = text
+                .parse::<toml::Table>()
+                .map_err(|e| SettingsError::Invalid(format!("built-in profile: {e}")))?;
+            merge(&mut merged, table);
         }
         merged.insert("profile".into(), toml::Value::String(profile));
 
@@ -219,6 +268,9 @@ impl Settings {
         }
         if self.lock.ttl_ms == 0 {
             return invalid("lock.ttl_ms must be positive");
+        }
+        if self.server.keep_alive_seconds == 0 {
+            return invalid("server.keep_alive_seconds must be positive");
         }
         Ok(())
     }
@@ -297,6 +349,14 @@ impl Settings {
         let configured = self.auth.jwt_secret.expose();
         let is_default = configured.is_empty() || configured == DEVELOPMENT_JWT_SECRET;
         if !is_default {
+            if !self.allows_development_secret() && configured.len() < MIN_JWT_SECRET_BYTES {
+                return Err(SettingsError::Invalid(format!(
+                    "profile '{}' needs a JWT_SECRET of at least {MIN_JWT_SECRET_BYTES} bytes \
+                     (got {})",
+                    self.profile,
+                    configured.len()
+                )));
+            }
             return Ok(self.auth.jwt_secret.clone());
         }
         if self.allows_development_secret() {
@@ -473,12 +533,12 @@ mod tests {
         assert!(s.jwt_secret().is_err());
         let s = load(&[
             ("APP_PROFILE", "production"),
-            ("JWT_SECRET", "s3cr3t-s3cr3t"),
+            ("JWT_SECRET", "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t"),
         ])
         .expect("loads");
         assert_eq!(
             s.jwt_secret().expect("real secret").expose(),
-            "s3cr3t-s3cr3t"
+            "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t"
         );
     }
 
@@ -496,6 +556,30 @@ mod tests {
             load(&[("APP__SERVER__NO_SUCH_KEY", "1")]),
             Err(SettingsError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn the_built_in_defaults_need_no_config_folder() {
+        let empty = std::env::temp_dir().join(format!("no-config-{}", std::process::id()));
+        let s = Settings::load_from(&empty, &HashMap::new()).expect("built-in defaults");
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.server.keep_alive_seconds, 75);
+        let env = HashMap::from([("APP_PROFILE".to_owned(), "test".to_owned())]);
+        let s = Settings::load_from(&empty, &env).expect("built-in test profile");
+        assert_eq!(s.lock.wait_ms, 5000);
+    }
+
+    #[test]
+    fn production_refuses_a_short_secret() {
+        let short = load(&[("APP_PROFILE", "production"), ("JWT_SECRET", "too-short")])
+            .expect("loads")
+            .jwt_secret();
+        assert!(matches!(short, Err(SettingsError::Invalid(m)) if m.contains("32 bytes")));
+        let long = "x".repeat(MIN_JWT_SECRET_BYTES);
+        load(&[("APP_PROFILE", "production"), ("JWT_SECRET", &long)])
+            .expect("loads")
+            .jwt_secret()
+            .expect("a long secret is fine");
     }
 
     #[test]

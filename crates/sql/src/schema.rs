@@ -10,6 +10,15 @@ diesel::table! {
         session_version -> BigInt,
         created_at -> BigInt,
         deleted_at -> Nullable<BigInt>,
+        auth_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (token_id) {
+        token_id -> Text,
+        user_id -> BigInt,
+        expires_at -> BigInt,
     }
 }
 
@@ -69,10 +78,12 @@ diesel::table! {
 }
 
 diesel::joinable!(reservations -> users (user_id));
+diesel::joinable!(revoked_tokens -> users (user_id));
 diesel::joinable!(vouchers -> books (book_id));
 diesel::joinable!(voucher_claims -> vouchers (voucher_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    revoked_tokens,
     exam_slots,
     reservations,
     books,

@@ -32,6 +32,7 @@ async fn own_update_never_changes_the_role() {
         .withf(|id, c| *id == OWNER.user_id && c.role.is_none() && c.username.is_some())
         .times(1)
         .returning(|_, _| Ok(user(1, Role::User)));
+    m.expect_session_push(1);
     let patch = UserPatch {
         username: Some("renamed".into()),
         password: None,
@@ -64,6 +65,8 @@ async fn password_change_stores_a_new_hash() {
         })
         .times(1)
         .returning(|_, _| Ok(user(1, Role::User)));
+    // The new session version must reach the cache before the answer.
+    m.expect_session_push(1);
     let patch = UserPatch {
         password: Some("a brand new one".into()),
         ..UserPatch::default()
@@ -97,6 +100,7 @@ async fn admin_may_change_a_role() {
         .withf(|id, c| id.0 == 9 && c.role == Some(Role::Admin))
         .times(1)
         .returning(|_, _| Ok(user(9, Role::Admin)));
+    m.expect_session_push(9);
     let patch = UserPatch {
         role: Some(Role::Admin),
         ..UserPatch::default()
@@ -128,6 +132,12 @@ async fn deleting_own_account_goes_through_the_repository_with_now() {
         .withf(|id, now| *id == OWNER.user_id && *now == NOW)
         .times(1)
         .returning(|_, _| Ok(()));
+    m.expect_session_push(1);
+    // The freed seats may be on any date.
+    m.cache
+        .expect_all_days_changed()
+        .times(1)
+        .returning(|| Ok(()));
     m.services()
         .accounts
         .delete_own(&OWNER)

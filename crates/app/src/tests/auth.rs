@@ -1,7 +1,11 @@
 use super::*;
 use crate::auth::AuthService;
 use crate::error::{AppError, Conflict, Invalid, Unauthenticated};
-use ports::{CreateUserError, IssuedToken, StoredCredentials, TokenClaims, TokenError};
+use domain::SessionState;
+use ports::{
+    BackendError, CachedView, CreateUserError, IssuedToken, StoredCredentials, TokenClaims,
+    TokenError,
+};
 
 fn claims(user_id: i64, version: i64) -> TokenClaims {
     TokenClaims {
@@ -130,63 +134,139 @@ async fn log_in_issues_a_token_for_the_right_password() {
     assert_eq!(t.token, "jwt");
 }
 
+fn state(user_id: i64, role: Role) -> SessionState {
+    SessionState {
+        user_id: UserId(user_id),
+        version: 1,
+        role,
+        session_version: 0,
+        deleted: false,
+        revoked: vec![],
+    }
+}
+
+/// Authenticates with the cache answering `cached` and the record answering `recorded`.
 async fn authenticate_with(
     verify: Result<TokenClaims, TokenError>,
-    revoked: bool,
-    stored: Option<User>,
+    cached: Result<Option<SessionState>, ()>,
+    recorded: Option<SessionState>,
 ) -> Result<crate::Session, AppError> {
     let mut m = Mocks::default();
     m.tokens.expect_verify().return_const(verify);
-    m.revocations
-        .expect_is_revoked()
-        .returning(move |_| Ok(revoked));
-    m.users.expect_get().returning(move |_| Ok(stored.clone()));
+    let reachable = cached.is_ok();
+    m.cache.expect_view().returning(move |_, _| {
+        cached
+            .clone()
+            .map(|session| CachedView { session, day: None })
+            .map_err(|()| BackendError::msg("redis down"))
+    });
+    m.users
+        .expect_session_state()
+        .returning(move |_, _| Ok(recorded.clone()));
+    if reachable {
+        m.cache.expect_keep_session().returning(|_| Ok(()));
+    }
     m.services().auth.authenticate("token").await
 }
 
 #[tokio::test]
-async fn authenticate_accepts_a_live_token_and_reads_the_role_fresh() {
-    let session = authenticate_with(Ok(claims(3, 0)), false, Some(user(3, Role::User)))
+async fn authenticate_admits_a_live_token_from_the_cache_without_the_database() {
+    // No session_state expectation would be met: the record must not be read.
+    let mut m = Mocks::default();
+    m.tokens.expect_verify().return_const(Ok(claims(3, 0)));
+    m.cache.expect_view().times(1).returning(|_, _| {
+        Ok(CachedView {
+            session: Some(state(3, Role::User)),
+            day: None,
+        })
+    });
+    m.users.expect_session_state().never();
+    let session = m
+        .services()
+        .auth
+        .authenticate("token")
         .await
         .expect("session");
-    assert_eq!(
-        session.actor().role,
-        Role::User,
-        "a demoted admin is a user at once"
-    );
+    assert_eq!(session.actor().role, Role::User);
     assert_eq!(session.token_id, "jti-1");
 }
 
 #[tokio::test]
+async fn a_missing_cache_entry_is_rebuilt_from_the_record_and_kept() {
+    let mut m = Mocks::default();
+    m.tokens.expect_verify().return_const(Ok(claims(3, 0)));
+    m.cache
+        .expect_view()
+        .returning(|_, _| Ok(CachedView::default()));
+    m.users
+        .expect_session_state()
+        .times(1)
+        .returning(|_, _| Ok(Some(state(3, Role::Admin))));
+    m.cache
+        .expect_keep_session()
+        .withf(|s| s.user_id == UserId(3) && s.role == Role::Admin)
+        .times(1)
+        .returning(|_| Ok(()));
+    let session = m
+        .services()
+        .auth
+        .authenticate("token")
+        .await
+        .expect("session");
+    assert_eq!(session.actor().role, Role::Admin);
+}
+
+#[tokio::test]
+async fn an_unreachable_cache_falls_back_to_the_record() {
+    let session = authenticate_with(Ok(claims(3, 0)), Err(()), Some(state(3, Role::User)))
+        .await
+        .expect("session from the database");
+    assert_eq!(session.actor().user_id, UserId(3));
+}
+
+#[tokio::test]
 async fn authenticate_rejects_bad_expired_revoked_deleted_and_stale_tokens() {
+    let revoked = SessionState {
+        revoked: vec!["jti-1".into()],
+        ..state(1, Role::User)
+    };
+    let deleted = SessionState {
+        deleted: true,
+        ..state(1, Role::User)
+    };
+    let moved_on = SessionState {
+        session_version: 1,
+        ..state(1, Role::User)
+    };
     let cases = [
         (
-            authenticate_with(Err(TokenError::Invalid), false, None).await,
+            authenticate_with(Err(TokenError::Invalid), Ok(None), None).await,
             Unauthenticated::InvalidToken,
         ),
         (
-            authenticate_with(Err(TokenError::Expired), false, None).await,
+            authenticate_with(Err(TokenError::Expired), Ok(None), None).await,
             Unauthenticated::ExpiredToken,
         ),
         (
-            authenticate_with(Ok(claims(1, 0)), true, Some(user(1, Role::User))).await,
+            authenticate_with(Ok(claims(1, 0)), Ok(Some(revoked.clone())), None).await,
             Unauthenticated::RevokedToken,
         ),
         (
-            authenticate_with(Ok(claims(1, 0)), false, None).await,
+            // Revocations live in the record too: a lost cache does not bring the token back.
+            authenticate_with(Ok(claims(1, 0)), Ok(None), Some(revoked)).await,
+            Unauthenticated::RevokedToken,
+        ),
+        (
+            authenticate_with(Ok(claims(1, 0)), Err(()), Some(deleted)).await,
+            Unauthenticated::SessionEnded,
+        ),
+        (
+            authenticate_with(Ok(claims(1, 0)), Ok(None), None).await,
             Unauthenticated::SessionEnded,
         ),
         (
             // The password changed since: the stored session version moved on.
-            authenticate_with(
-                Ok(claims(1, 0)),
-                false,
-                Some(User {
-                    session_version: 1,
-                    ..user(1, Role::User)
-                }),
-            )
-            .await,
+            authenticate_with(Ok(claims(1, 0)), Ok(Some(moved_on)), None).await,
             Unauthenticated::SessionEnded,
         ),
     ];
@@ -199,15 +279,29 @@ async fn authenticate_rejects_bad_expired_revoked_deleted_and_stale_tokens() {
 }
 
 #[tokio::test]
-async fn log_out_revokes_the_token_until_it_expires() {
+async fn log_out_records_the_revocation_then_pushes_the_new_state() {
     let mut m = Mocks::default();
-    m.revocations
-        .expect_revoke()
-        .withf(|id, until| id == "jti-1" && *until == NOW + Duration::HOUR)
+    m.users
+        .expect_revoke_token()
+        .withf(|user, id, until, _| {
+            *user == UserId(1) && id == "jti-1" && *until == NOW + Duration::HOUR
+        })
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
+    m.users.expect_session_state().times(1).returning(|_, _| {
+        Ok(Some(SessionState {
+            version: 2,
+            revoked: vec!["jti-1".into()],
+            ..state(1, Role::User)
+        }))
+    });
+    m.cache
+        .expect_keep_session()
+        .withf(|s| s.version == 2 && s.revoked == ["jti-1"])
+        .times(1)
+        .returning(|_| Ok(()));
     let session = crate::Session {
-        user: user(1, Role::User),
+        actor: OWNER,
         token_id: "jti-1".into(),
         expires_at: NOW + Duration::HOUR,
     };

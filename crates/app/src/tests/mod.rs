@@ -45,7 +45,7 @@ pub struct Mocks {
     pub lock: MockDistributedLock,
     pub hasher: MockPasswordHasher,
     pub tokens: MockTokens,
-    pub revocations: MockTokenRevocations,
+    pub cache: MockSharedCache,
     pub vouchers: MockVoucherRepository,
     pub gate: MockAdmissionGate,
 }
@@ -62,7 +62,7 @@ impl Mocks {
             clock: Arc::new(clock),
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
-            revocations: Arc::new(self.revocations),
+            cache: Arc::new(self.cache),
             vouchers: Arc::new(self.vouchers),
             gate: Arc::new(self.gate),
             policy: BookingPolicy {
@@ -70,6 +70,38 @@ impl Mocks {
                 ..BookingPolicy::default()
             },
         })
+    }
+
+    /// The dates of a counter change are retagged exactly once.
+    pub fn expect_days_changed(&mut self, days: Vec<time::Date>) {
+        self.cache
+            .expect_days_changed()
+            .withf(move |d| d == days.as_slice())
+            .times(1)
+            .returning(|_| Ok(()));
+    }
+
+    /// A change of user `id`'s account re-reads its session state and pushes it to the cache.
+    pub fn expect_session_push(&mut self, id: i64) {
+        self.users
+            .expect_session_state()
+            .withf(move |u, _| *u == UserId(id))
+            .times(1)
+            .returning(move |u, _| {
+                Ok(Some(domain::SessionState {
+                    user_id: u,
+                    version: 2,
+                    role: Role::User,
+                    session_version: 0,
+                    deleted: false,
+                    revoked: vec![],
+                }))
+            });
+        self.cache
+            .expect_keep_session()
+            .withf(move |s| s.user_id == UserId(id) && s.version == 2)
+            .times(1)
+            .returning(|_| Ok(()));
     }
 
     /// The lock on `reservation:<id>` is taken once and released once with the same lease.

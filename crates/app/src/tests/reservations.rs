@@ -121,10 +121,12 @@ async fn owner_cannot_edit_or_cancel_another_users_reservation_and_the_lock_is_r
 }
 
 #[tokio::test]
-async fn unknown_reservation_is_not_found_and_the_lock_is_released() {
+async fn confirming_an_unknown_reservation_is_not_found() {
     let mut m = Mocks::default();
+    m.reservations
+        .expect_confirm()
+        .returning(|_, _| Err(ChangeReservationError::NotFound));
     m.reservations.expect_get().returning(|_| Ok(None));
-    m.expect_lock_cycle(99);
     assert!(matches!(
         m.services()
             .reservations
@@ -263,6 +265,7 @@ async fn owner_cannot_cancel_a_confirmed_reservation_but_admin_can() {
         .withf(|_, expected, _| *expected == Confirmed)
         .times(1)
         .returning(|_, _, _| Ok(reservation(7, Cancelled)));
+    m.expect_days_changed(vec![time::macros::date!(2026 - 11 - 30)]);
     m.services()
         .reservations
         .admin_cancel(&ADMIN, ReservationId(7))
@@ -305,14 +308,13 @@ async fn user_cannot_reach_any_admin_reservation_use_case_nor_take_a_lock() {
 }
 
 #[tokio::test]
-async fn confirm_releases_the_lock_on_success() {
+async fn confirm_is_one_guarded_call_that_takes_no_lock_and_retags_the_dates() {
     let mut m = Mocks::default();
-    stored(&mut m, reservation(7, Pending));
-    m.expect_lock_cycle(7);
     m.reservations
         .expect_confirm()
         .times(1)
         .returning(|_, _| Ok(reservation(7, Confirmed)));
+    m.expect_days_changed(vec![time::macros::date!(2026 - 11 - 30)]);
     let r = m
         .services()
         .reservations
@@ -323,10 +325,8 @@ async fn confirm_releases_the_lock_on_success() {
 }
 
 #[tokio::test]
-async fn confirm_releases_the_lock_when_capacity_runs_out() {
+async fn confirm_without_room_is_a_conflict_and_retags_nothing() {
     let mut m = Mocks::default();
-    stored(&mut m, reservation(7, Pending));
-    m.expect_lock_cycle(7);
     m.reservations
         .expect_confirm()
         .returning(|_, _| Err(ChangeReservationError::InsufficientCapacity));
@@ -340,10 +340,8 @@ async fn confirm_releases_the_lock_when_capacity_runs_out() {
 }
 
 #[tokio::test]
-async fn confirm_releases_the_lock_when_storage_fails() {
+async fn confirm_passes_a_storage_failure_on() {
     let mut m = Mocks::default();
-    stored(&mut m, reservation(7, Pending));
-    m.expect_lock_cycle(7);
     m.reservations
         .expect_confirm()
         .returning(|_, _| Err(BackendError::msg("connection reset").into()));
@@ -357,14 +355,16 @@ async fn confirm_releases_the_lock_when_storage_fails() {
 }
 
 #[tokio::test]
-async fn confirm_releases_the_lock_on_an_illegal_transition() {
+async fn a_refused_confirm_is_explained_from_the_record() {
     for (status, expected) in [
         (Confirmed, TransitionError::AlreadyConfirmed),
         (Cancelled, TransitionError::AlreadyCancelled),
     ] {
         let mut m = Mocks::default();
+        m.reservations
+            .expect_confirm()
+            .returning(move |_, _| Err(ChangeReservationError::StatusChanged(status)));
         stored(&mut m, reservation(7, status));
-        m.expect_lock_cycle(7);
         let got = m
             .services()
             .reservations
@@ -383,8 +383,10 @@ async fn confirm_of_a_started_reservation_is_refused() {
     let mut r = reservation(7, Pending);
     r.range =
         HourRange::single(datetime!(2026-11-23 09:00 UTC), ServiceOffset::UTC).expect("range");
+    m.reservations
+        .expect_confirm()
+        .returning(|_, _| Err(ChangeReservationError::StatusChanged(Pending)));
     stored(&mut m, r);
-    m.expect_lock_cycle(7);
     assert!(matches!(
         m.services()
             .reservations
@@ -403,10 +405,6 @@ async fn a_lock_that_cannot_be_had_in_time_is_busy_and_storage_is_untouched() {
         .expect_acquire()
         .returning(|_| Err(LockError::Timeout));
     let s = m.services().reservations;
-    assert!(matches!(
-        s.confirm(&ADMIN, ReservationId(7)).await,
-        Err(AppError::Busy)
-    ));
     assert!(matches!(
         s.cancel_own(&OWNER, ReservationId(7)).await,
         Err(AppError::Busy)
@@ -433,12 +431,12 @@ async fn a_failed_release_does_not_hide_the_outcome() {
         .times(1)
         .returning(|_| Err(LockError::Backend(BackendError::msg("redis gone"))));
     m.reservations
-        .expect_confirm()
-        .returning(|_, _| Ok(reservation(7, Confirmed)));
+        .expect_cancel()
+        .returning(|_, _, _| Ok(reservation(7, Cancelled)));
     assert!(m
         .services()
         .reservations
-        .confirm(&ADMIN, ReservationId(7))
+        .cancel_own(&OWNER, ReservationId(7))
         .await
         .is_ok());
 }

@@ -30,7 +30,7 @@ async fn available_lists_only_bookable_hours_with_seats_left() {
     let day = m
         .services()
         .slots
-        .available(date!(2026 - 11 - 26))
+        .available(date!(2026 - 11 - 26), None)
         .await
         .expect("listed");
     let starts: Vec<_> = day.slots.iter().map(|s| s.starts_at).collect();
@@ -42,7 +42,7 @@ async fn available_for_a_date_wholly_outside_the_window_is_invalid() {
     let s = Mocks::default().services().slots;
     for d in [date!(2026 - 11 - 24), date!(2027 - 06 - 01)] {
         assert!(matches!(
-            s.available(d).await,
+            s.available(d, None).await,
             Err(AppError::Invalid(Invalid::DateOutsideWindow))
         ));
     }

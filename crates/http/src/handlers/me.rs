@@ -15,8 +15,9 @@ use app::UserPatch;
         (status = 401, description = "Missing or invalid token", body = Problem),
     )
 )]
-pub async fn get(who: Authenticated) -> HttpResponse {
-    HttpResponse::Ok().json(UserBody::from(who.0.user))
+pub async fn get(svc: Svc, who: Authenticated) -> Result<HttpResponse, ApiError> {
+    let user = svc.accounts.own(&who.actor()).await?;
+    Ok(HttpResponse::Ok().json(UserBody::from(user)))
 }
 
 #[utoipa::path(

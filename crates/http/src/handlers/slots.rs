@@ -2,7 +2,7 @@
 
 use super::Svc;
 use crate::dto::DaySlotsBody;
-use crate::extract::{date, query, Authenticated};
+use crate::extract::{authenticate_for_day, date, query};
 use crate::problem::{ApiError, Problem};
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -33,11 +33,11 @@ impl DateQuery {
         (status = 422, description = "The date is wholly outside the booking window", body = Problem),
     )
 )]
-pub async fn available(
-    svc: Svc,
-    _who: Authenticated,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let day = svc.slots.available(DateQuery::parse(&req)?).await?;
+pub async fn available(svc: Svc, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    // Authentication first (401 before 400), reading the date's availability tag in the same
+    // round trip when the date parses.
+    let date = DateQuery::parse(&req);
+    let (_session, tag) = authenticate_for_day(&req, date.as_ref().ok().copied()).await?;
+    let day = svc.slots.available(date?, tag).await?;
     Ok(HttpResponse::Ok().json(DaySlotsBody::from(day)))
 }

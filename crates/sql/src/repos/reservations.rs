@@ -139,6 +139,8 @@ async fn free_seats(conn: &mut Db, start: i64, end: i64, seats: i32) -> QueryRes
     Ok(())
 }
 
+/// The confirm as a transaction of several statements, for a backend without a one-statement
+/// form (SQLite, where every statement is in-process and costs no round trip).
 async fn confirm_tx(
     conn: &mut Db,
     id: ReservationId,
@@ -148,6 +150,7 @@ async fn confirm_tx(
         let flipped: Option<ReservationRow> = diesel::update(reservations::table)
             .filter(reservations::id.eq(id.0))
             .filter(reservations::status.eq("pending"))
+            .filter(reservations::starts_at.gt(now))
             .set((
                 reservations::status.eq("confirmed"),
                 reservations::updated_at.eq(now),
@@ -170,6 +173,40 @@ async fn confirm_tx(
         Ok(row)
     })
     .await
+}
+
+/// The confirm as the backend's single statement (see `dialect::CONFIRM_IN_ONE_STATEMENT`):
+/// one round trip, and the slot rows are locked only for that statement.
+async fn confirm_in_one_statement(
+    conn: &mut Db,
+    statement: &'static str,
+    id: ReservationId,
+    now: i64,
+) -> Result<ReservationRow, TxError<Change>> {
+    let confirmed: Result<Vec<ReservationRow>, _> = diesel::sql_query(statement)
+        .bind::<BigInt, _>(id.0)
+        .bind::<BigInt, _>(now)
+        .load(conn)
+        .await;
+    match confirmed {
+        Ok(rows) => rows
+            .into_iter()
+            .next()
+            .ok_or(TxError::Rule(Change::StatusChanged(
+                ReservationStatus::Pending,
+            ))),
+        // The statement refuses a partial take by failing a CHECK, which rolls it back whole:
+        // some covered slot is missing or full.
+        Err(e) if is_check_violation(&e) => {
+            let row = load_row(conn, id).await?;
+            let reservation = row
+                .ok_or(TxError::Rule(Change::NotFound))?
+                .into_reservation()
+                .map_err(|e| TxError::Rule(Change::Backend(e)))?;
+            Err(TxError::Rule(refusal(conn, &reservation.range).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn cancel_tx(
@@ -361,7 +398,13 @@ impl ReservationRepository for Store {
 
     async fn confirm(&self, id: ReservationId, now: OffsetDateTime) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(confirm_tx(&mut conn, id, secs(now)).await);
+        let now = secs(now);
+        let outcome = match dialect::CONFIRM_IN_ONE_STATEMENT {
+            Some(statement) => {
+                retry_tx!(confirm_in_one_statement(&mut conn, statement, id, now).await)
+            }
+            None => retry_tx!(confirm_tx(&mut conn, id, now).await),
+        };
         settle(&mut conn, id, ReservationStatus::Pending, outcome).await
     }
 

@@ -3,13 +3,13 @@
 use super::{dialect, Db, Store};
 use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, UserRow};
-use crate::schema::{reservations, users};
+use crate::schema::{reservations, revoked_tokens, users};
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::{Page, PageRequest, User, UserId};
+use domain::{Page, PageRequest, Role, SessionState, User, UserId};
 use ports::{
     BackendError, CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError,
     UserChanges, UserRepository,
@@ -120,6 +120,7 @@ impl UserRepository for Store {
                 changes.password_hash.map(|h| users::password_hash.eq(h)),
                 changes.role.map(|r| users::role.eq(r.as_str())),
                 users::session_version.eq(users::session_version + bump),
+                users::auth_version.eq(users::auth_version + 1),
             ))
             .returning(UserRow::as_returning())
             .get_result(&mut conn)
@@ -144,6 +145,63 @@ impl UserRepository for Store {
             Err(TxError::Db(e)) => Err(DeleteUserError::Backend(backend(e))),
         }
     }
+
+    async fn session_state(
+        &self,
+        id: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Option<SessionState>, BackendError> {
+        let mut conn = self.conn().await?;
+        // The row first, then the revocations: revocations only accumulate, so a logout that
+        // lands in between makes the list longer than the version says, never shorter.
+        let row: Option<(String, i64, i64, Option<i64>)> = users::table
+            .find(id.0)
+            .select((
+                users::role,
+                users::session_version,
+                users::auth_version,
+                users::deleted_at,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(backend)?;
+        let Some((role, session_version, version, deleted_at)) = row else {
+            return Ok(None);
+        };
+        let revoked: Vec<String> = revoked_tokens::table
+            .filter(revoked_tokens::user_id.eq(id.0))
+            .filter(revoked_tokens::expires_at.gt(secs(now)))
+            .select(revoked_tokens::token_id)
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        Ok(Some(SessionState {
+            user_id: id,
+            version,
+            role: Role::parse(&role).ok_or_else(|| BackendError::msg("corrupt role"))?,
+            session_version,
+            deleted: deleted_at.is_some(),
+            revoked,
+        }))
+    }
+
+    async fn revoke_token(
+        &self,
+        id: UserId,
+        token_id: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), BackendError> {
+        let mut conn = self.conn().await?;
+        let (expires_at, now) = (secs(expires_at), secs(now));
+        let outcome = retry_tx!(revoke_in_tx(&mut conn, id, token_id, expires_at, now).await);
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(TxError::Rule(e)) => Err(e),
+            Err(TxError::Db(e)) => Err(backend(e)),
+        }
+    }
 }
 
 /// Soft-deletes the user, cancels their live reservations and frees the confirmed seats, in
@@ -158,7 +216,10 @@ async fn delete_in_tx(
     conn.transaction(async move |conn| {
         let deleted = diesel::update(users::table)
             .filter(users::id.eq(id.0).and(live()))
-            .set(users::deleted_at.eq(now))
+            .set((
+                users::deleted_at.eq(now),
+                users::auth_version.eq(users::auth_version + 1),
+            ))
             .execute(conn)
             .await?;
         if deleted == 0 {
@@ -196,6 +257,39 @@ async fn delete_in_tx(
         if !freed.is_empty() {
             dialect::free_per_slot(conn, freed.into_iter().collect()).await?;
         }
+        Ok(())
+    })
+    .await
+}
+
+/// Records one logged-out token and bumps the account's state version, forgetting the
+/// account's revocations that have expired.
+async fn revoke_in_tx(
+    conn: &mut Db,
+    id: UserId,
+    token_id: &str,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), TxError<BackendError>> {
+    conn.transaction(async move |conn| {
+        diesel::delete(revoked_tokens::table)
+            .filter(revoked_tokens::user_id.eq(id.0))
+            .filter(revoked_tokens::expires_at.le(now))
+            .execute(conn)
+            .await?;
+        diesel::insert_into(revoked_tokens::table)
+            .values((
+                revoked_tokens::token_id.eq(token_id),
+                revoked_tokens::user_id.eq(id.0),
+                revoked_tokens::expires_at.eq(expires_at),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        diesel::update(users::table.find(id.0))
+            .set(users::auth_version.eq(users::auth_version + 1))
+            .execute(conn)
+            .await?;
         Ok(())
     })
     .await

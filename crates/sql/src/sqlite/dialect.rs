@@ -32,6 +32,10 @@ pub(super) fn slots_in(start: i64, end: i64) -> _ {
         .select(starts_at)
 }
 
+/// SQLite runs in process: several statements in one transaction cost no round trips, so the
+/// confirm stays the plain transaction (see `confirm_tx`).
+pub(super) const CONFIRM_IN_ONE_STATEMENT: Option<&str> = None;
+
 /// Reads a reservation through a no-op write, which takes the database's write lock: nothing
 /// can change it between this read and the writes that follow in the same transaction.
 pub(super) async fn reservation_for_update(

@@ -1,0 +1,107 @@
+//! One log line per request, the request id in and out, and the headers every response carries.
+//!
+//! The line is written when the response is ready, at INFO (DEBUG for the health probes, WARN
+//! for server errors, the only answers an operator must look at). Answers that actix makes
+//! itself (unknown route, wrong method, body too large) pass through here too, so they are
+//! logged like any other.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::Error;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
+use std::time::Instant;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Longest incoming request id that is passed on; longer or odd ones are replaced.
+const MAX_INCOMING_ID: usize = 64;
+
+/// Ids are a per-process random prefix plus a counter: unique across instances, and cheaper than
+/// a random id per request.
+static PROCESS_PREFIX: LazyLock<String> =
+    LazyLock::new(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_owned());
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+fn usable(incoming: &HeaderValue) -> Option<&str> {
+    let id = incoming.to_str().ok()?;
+    let ok = !id.is_empty()
+        && id.len() <= MAX_INCOMING_ID
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then_some(id)
+}
+
+fn request_id(req: &ServiceRequest) -> String {
+    match req.headers().get(&REQUEST_ID).and_then(usable) {
+        Some(id) => id.to_owned(),
+        None => format!(
+            "{}-{}",
+            *PROCESS_PREFIX,
+            NEXT_ID.fetch_add(1, Ordering::Relaxed)
+        ),
+    }
+}
+
+fn is_probe(path: &str) -> bool {
+    matches!(path, "/health" | "/ready")
+}
+
+/// The middleware (wrap it outermost, with `actix_web::middleware::from_fn`).
+///
+/// # Errors
+/// Whatever the inner service returns.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let mut res = next.call(req).await?;
+    let status = res.status().as_u16();
+    let route = res.request().match_pattern().unwrap_or_default();
+    let micros = started.elapsed().as_micros() as u64;
+    if status >= 500 {
+        let cause = res.response().error().map(ToString::to_string);
+        tracing::warn!(target: "request", request_id = %id, %method, %path, %route, status, micros, cause, "request failed");
+    } else if is_probe(&path) {
+        tracing::debug!(target: "request", request_id = %id, %method, %path, status, micros, "request");
+    } else {
+        tracing::info!(target: "request", request_id = %id, %method, %path, %route, status, micros, "request");
+    }
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(REQUEST_ID, value);
+    }
+    headers.insert(
+        actix_web::http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        actix_web::http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_plain_incoming_ids_are_passed_on() {
+        assert_eq!(
+            usable(&HeaderValue::from_static("abc-123.x_y:z")),
+            Some("abc-123.x_y:z")
+        );
+        assert_eq!(usable(&HeaderValue::from_static("")), None);
+        assert_eq!(usable(&HeaderValue::from_static("has space")), None);
+        let long = "a".repeat(MAX_INCOMING_ID + 1);
+        assert_eq!(usable(&HeaderValue::from_str(&long).expect("ascii")), None);
+    }
+}
