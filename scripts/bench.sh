@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Benchmarks the release api-server on a fresh database: starts it, runs bin/bench against it,
-# prints the figures, and cleans up (server, database, Redis keys) whatever happens.
+# Benchmarks the release api-server, first on PostgreSQL + Redis, then on the embedded backend
+# (SQLite + in-process), each on a fresh database. Every ceiling is measured in the same run:
+# GET /health with the same load generator, PostgreSQL's own rate for the hot statements
+# (pgbench, scripts in bin/bench/pgbench/), raw argon2id on every core. Cleans up (servers,
+# databases, Redis keys) whatever happens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,40 +12,86 @@ scripts/ensure-services.sh
 echo "== building release binaries"
 cargo build --release -p api-server -p bench
 
+pgbench=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | tail -1)
 admin_url=${DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 db="exam_booking_bench_$$"
 port=${BENCH_PORT:-18080}
 prefix="bench:$$:"
+seconds=${BENCH_SECONDS:-10}
+pool=${APP__DATABASE__POOL_SIZE:-6}
+work=$(mktemp -d)
 server_pid=""
 
-cleanup() {
+stop_server() {
     if [[ -n "$server_pid" ]]; then
         kill "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
+        server_pid=""
     fi
+}
+cleanup() {
+    stop_server
     psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
     redis-cli --scan --pattern "${prefix}*" | xargs -r redis-cli del >/dev/null 2>&1 || true
+    rm -rf "$work"
 }
 trap cleanup EXIT
 
+# Starts the server and prints how long it took until /health answered.
+start_server() {
+    local started=$(date +%s%N)
+    target/release/api-server >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 300); do
+        if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
+            echo $(( ($(date +%s%N) - started) / 1000000 ))
+            return
+        fi
+        sleep 0.01
+    done
+    echo "api-server did not start; its log:" >&2
+    cat "$work/server.log" >&2
+    exit 1
+}
+
+# pgbench's tps for one script, at the concurrency the server gives PostgreSQL (its pool).
+pg_rate() {
+    local script=$1; shift
+    "$pgbench" -n -M prepared -c "$pool" -j 2 -T "$seconds" "$@" -f "$script" "$DATABASE_URL" 2>/dev/null \
+        | awk '/^tps = / {print $3; exit}'
+}
+
+export APP_PROFILE=development PORT="$port" RUST_LOG=${RUST_LOG:-warn} APP__LOG__FORMAT=text
+echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "== server: release build, $(nproc) actix workers, $pool database connections, load generator on the same machine"
+
+echo "== PostgreSQL + Redis"
 psql -q "$admin_url" -c "CREATE DATABASE $db" >/dev/null
 export DATABASE_URL="${admin_url%/*}/$db"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export APP__REDIS__KEY_PREFIX="$prefix"
-export APP_PROFILE=development
-export PORT="$port"
-export RUST_LOG=${RUST_LOG:-warn}
-
 printf 'bench-admin-password\n' | target/release/api-server create-admin --username bench_admin >/dev/null
-target/release/api-server >/dev/null &
-server_pid=$!
-for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+first_start=$(start_server)
+midnight=$(( $(date -u +%s) / 86400 * 86400 ))
+hot=4102444800 # 2100-01-01: far outside the horizon, with a capacity that never runs out
+psql -q "$DATABASE_URL" -c "INSERT INTO exam_slots (starts_at, capacity, confirmed) VALUES ($hot, 2147483647, 0)"
+insert_tps=$(pg_rate bin/bench/pgbench/w2_insert_if_room.sql -D base="$midnight" -D uid=1 -D now="$(date -u +%s)")
+update_tps=$(pg_rate bin/bench/pgbench/w3_hot_row_update.sql -D hot="$hot")
+echo "   pgbench ($pool clients, prepared): W2 insert $insert_tps/s, W3 hot-row update $update_tps/s"
+target/release/bench --base "http://127.0.0.1:$port" --seconds "$seconds" --backend "PostgreSQL + Redis" \
+    --server-pid "$server_pid" --pg-insert-tps "$insert_tps" --pg-hot-update-tps "$update_tps"
+stop_server
+restart=$(start_server)
+echo "   start: ${first_start} ms and ${restart} ms on restart, the horizon already there (target < 1000)"
+stop_server
+unset DATABASE_URL REDIS_URL APP__REDIS__KEY_PREFIX
 
-echo "== machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "== server: release build, $(nproc) actix workers, database pool ${APP__DATABASE__POOL_SIZE:-6} per process, on the same machine as the load generator"
-target/release/bench --base "http://127.0.0.1:$port" \
-    --seconds "${BENCH_SECONDS:-10}" --connections "${BENCH_CONNECTIONS:-64}" \
-    --confirms "${BENCH_CONFIRMS:-30000}"
+echo "== embedded (SQLite + in-process)"
+export APP__DATABASE__PATH="$work/bench.sqlite3"
+printf 'bench-admin-password\n' | target/release/api-server create-admin --username bench_admin >/dev/null
+first_start=$(start_server)
+target/release/bench --base "http://127.0.0.1:$port" --seconds "$seconds" --backend "embedded" \
+    --server-pid "$server_pid"
+stop_server
+restart=$(start_server)
+echo "   start: ${first_start} ms with the horizon already made by create-admin, ${restart} ms on restart (target < 1000)"

@@ -96,6 +96,15 @@ impl Report {
         self.latencies_us[rank] as f64 / 1000.0
     }
 
+    /// Answers that were 5xx, or no answer at all.
+    pub fn server_errors(&self) -> u64 {
+        self.statuses
+            .iter()
+            .filter(|(s, _)| **s == 0 || **s >= 500)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     pub fn count(&self, status: u16) -> u64 {
         self.statuses.get(&status).copied().unwrap_or(0)
     }

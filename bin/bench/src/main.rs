@@ -1,21 +1,27 @@
-//! bench: drives a running api-server with the documented workloads and prints requests/s and
-//! latency percentiles for each. Started by `make bench` (scripts/bench.sh), which also starts
-//! the release server on a fresh database.
+//! bench: drives a running api-server with the documented workloads and prints, for each, the
+//! rate, the p99 latency, the ceiling it is judged against (measured in the same run on the
+//! same machine) and the ratio. Started by `make bench` (scripts/bench.sh), which also starts
+//! the release server on a fresh database and measures the PostgreSQL ceilings with pgbench.
 
+mod ceiling;
 mod load;
 mod setup;
+mod table;
 
-use load::{run, Plan, Report, Request};
+use load::{run, Plan, Request};
 use std::sync::Arc;
 use std::time::Duration;
+use table::{Ceiling, Row, Table};
 
 struct Args {
     base: String,
     admin_user: String,
     admin_password: String,
     seconds: u64,
-    connections: usize,
-    confirms: usize,
+    backend: String,
+    server_pid: Option<u32>,
+    pg_insert_tps: Option<f64>,
+    pg_hot_update_tps: Option<f64>,
 }
 
 fn args() -> Result<Args, String> {
@@ -24,29 +30,31 @@ fn args() -> Result<Args, String> {
         admin_user: "bench_admin".into(),
         admin_password: "bench-admin-password".into(),
         seconds: 10,
-        connections: 64,
-        confirms: 30_000,
+        backend: "server".into(),
+        server_pid: None,
+        pg_insert_tps: None,
+        pg_hot_update_tps: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        let number = |v: String| v.parse::<f64>().map_err(|e| format!("{flag}: {e}"));
         match flag.as_str() {
             "--base" => a.base = value()?,
             "--admin-user" => a.admin_user = value()?,
             "--admin-password" => a.admin_password = value()?,
             "--seconds" => a.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
-            "--connections" => {
-                a.connections = value()?
-                    .parse()
-                    .map_err(|e| format!("--connections: {e}"))?
+            "--backend" => a.backend = value()?,
+            "--server-pid" => {
+                a.server_pid = Some(value()?.parse().map_err(|e| format!("--server-pid: {e}"))?)
             }
-            "--confirms" => {
-                a.confirms = value()?.parse().map_err(|e| format!("--confirms: {e}"))?
-            }
+            "--pg-insert-tps" => a.pg_insert_tps = Some(number(value()?)?),
+            "--pg-hot-update-tps" => a.pg_hot_update_tps = Some(number(value()?)?),
             "--help" | "-h" => {
                 println!(
-                    "bench [--base URL] [--seconds N] [--connections N] [--confirms N] \
-                     [--admin-user NAME] [--admin-password PW]"
+                    "bench [--base URL] [--seconds N] [--backend NAME] [--server-pid PID] \
+                     [--pg-insert-tps N] [--pg-hot-update-tps N] [--admin-user NAME] \
+                     [--admin-password PW]"
                 );
                 std::process::exit(0);
             }
@@ -65,38 +73,43 @@ fn main() {
         }
     };
     let duration = Duration::from_secs(a.seconds);
-    let fixture = setup::prepare(&a.base, &a.admin_user, &a.admin_password, a.confirms);
-    println!(
-        "workload                                   conns   requests      req/s    p50 ms    p99 ms  statuses"
-    );
+    let timed = |connections| Plan::timed(connections, duration);
+    let fixture = setup::prepare(&a.base, &a.admin_user, &a.admin_password);
+    let mut table = Table::new(&a.backend);
 
-    let ceiling = run(
+    // Ceilings measured now, on this machine, next to the workloads they bound.
+    let health = run(
         &a.base,
-        Plan::timed(a.connections, duration),
+        timed(64),
         Arc::new(|_| Request::get("/health", None)),
     );
-    print_row("W0 ceiling: GET /health (trivial)", a.connections, &ceiling);
+    let health_rate = health.per_second();
+    table.push(Row::new("W0 GET /health", 64, &health, Ceiling::None));
+    let argon2_rate = ceiling::argon2_verifications_per_second(Duration::from_secs(5));
 
-    let user = fixture.tokens[0].clone();
-    let date = fixture.date.clone();
-    let w1 = run(
-        &a.base,
-        Plan::timed(a.connections, duration),
-        Arc::new(move |_| {
-            Request::get(
-                &format!("/api/v1/exam-slots/available?date={date}"),
-                Some(&user),
-            )
-        }),
+    // W1: availability, 200 users over 56 dates; the server's memory is sampled meanwhile.
+    let rss = a.server_pid.map(ceiling::RssSampler::start);
+    let w1 = run(&a.base, timed(64), availability(&fixture));
+    let w1_rss = rss.map(ceiling::RssSampler::stop);
+    let w1_rate = w1.per_second();
+    table.push(
+        Row::new(
+            "W1 GET /exam-slots/available",
+            64,
+            &w1,
+            Ceiling::health(health_rate),
+        )
+        .target(0.5)
+        .p99_under(20.0)
+        .note(w1_rss.map(|mb| format!("api-server RSS max {mb:.0} MB (target < 64)"))),
     );
-    print_row("W1 GET available slots (auth)", a.connections, &w1);
 
+    // W2: pending reservations over 64 users and 1,920 slots.
     let tokens = fixture.tokens.clone();
     let w2 = run(
         &a.base,
-        Plan::timed(a.connections, duration),
+        timed(64),
         Arc::new(move |i| {
-            // Spread over users, days 5..85 and the 24 hours.
             let token = &tokens[(i as usize) % tokens.len()];
             let (day, hour) = (5 + (i / 24) % 80, i % 24);
             let body = serde_json::json!({
@@ -107,81 +120,143 @@ fn main() {
             Request::post("/api/v1/reservations", Some(token), body)
         }),
     );
-    print_row("W2 POST reservation (many users/slots)", a.connections, &w2);
+    table.push(
+        Row::new(
+            "W2 POST /reservations",
+            64,
+            &w2,
+            Ceiling::pg("insert", a.pg_insert_tps),
+        )
+        .target(0.4),
+    );
 
+    // W3: 400 confirms of 200 seats on one slot of 50,000: exactly 250 fit.
     let ids = Arc::new(fixture.storm_ids.clone());
     let admin = fixture.admin.clone();
-    let n = ids.len() as u64;
     let w3 = run(
         &a.base,
-        Plan::counted(a.connections, n),
+        Plan::counted(32, ids.len() as u64),
         Arc::new(move |i| {
-            let id = ids[i as usize];
             Request::post_empty(
-                &format!("/api/v1/admin/reservations/{id}/confirm"),
+                &format!("/api/v1/admin/reservations/{}/confirm", ids[i as usize]),
                 Some(&admin),
             )
         }),
     );
-    print_row("W3 confirm storm on one slot", a.connections, &w3);
     let confirmed = setup::hot_slot_confirmed(&a.base, &fixture);
-    println!(
-        "   W3 check: hot slot confirmed {confirmed} of 50000 ({} x {} seats asked)",
-        fixture.storm_ids.len(),
-        setup::STORM_SEATS
+    let exact = confirmed == 50_000 && w3.count(200) == 250 && w3.count(409) == 150;
+    table.push(
+        Row::new(
+            "W3 confirm storm, one slot",
+            32,
+            &w3,
+            Ceiling::pg("hot-row update", a.pg_hot_update_tps),
+        )
+        .target(0.5)
+        .note(Some(format!(
+            "slot at {confirmed} of 50000: {} ({} x 200, {} x 409)",
+            if exact { "exact" } else { "WRONG" },
+            w3.count(200),
+            w3.count(409)
+        ))),
     );
 
-    let logins = fixture.usernames.clone();
-    let w4 = run(
-        &a.base,
-        Plan::timed(a.connections, duration),
-        Arc::new(move |i| {
-            let name = &logins[(i as usize) % logins.len()];
-            let body = serde_json::json!({"username": name, "password": setup::PASSWORD});
-            Request::post("/api/v1/auth/login", None, body)
-        }),
-    );
-    print_row("W4 POST login (argon2id)", a.connections, &w4);
+    // W4: log-ins, bounded by argon2id itself.
+    let w4 = run(&a.base, timed(16), logins(&fixture));
+    table.push(Row::new("W4 POST /auth/login", 16, &w4, Ceiling::argon2(argon2_rate)).target(0.95));
 
-    // W5: a voucher drop. Every reader presses once at the same time; then the presses go on
-    // after the voucher is gone, which the admission gate answers without the database.
-    let drop = setup::prepare_drop(
-        &a.base,
-        &fixture.admin,
-        setup::DROP_READERS,
-        setup::DROP_QUANTITY,
+    // W4 flood: 64 connections logging in while W1 runs; W1 must keep 40% of its rate.
+    let flood = {
+        let (base, gen) = (a.base.clone(), logins(&fixture));
+        std::thread::spawn(move || run(&base, Plan::timed(64, duration), gen))
+    };
+    let w1_flooded = run(&a.base, timed(64), availability(&fixture));
+    let flood = flood.join().unwrap_or_default();
+    table.push(
+        Row::new(
+            "W1 during a 64-connection log-in flood",
+            64,
+            &w1_flooded,
+            Ceiling::Named("W1 alone", w1_rate),
+        )
+        .target(0.4)
+        .note(Some(format!(
+            "log-ins meanwhile {:.0}/s, {}",
+            flood.per_second(),
+            flood.statuses()
+        ))),
     );
-    let tokens = Arc::new(drop.tokens);
+
+    // The drop: 3,000 readers and 500 repeats rush 200 vouchers with 256 in flight.
+    let drop = setup::prepare_drop(&a.base, &fixture.admin);
+    let presses = Arc::new(drop.presses());
     let path = format!("/api/v1/events/{}/claim", drop.voucher_id);
-    let (t, p) = (tokens.clone(), path.clone());
+    let (p, t) = (path.clone(), presses.clone());
     let rush = run(
         &a.base,
-        Plan::counted(a.connections, tokens.len() as u64),
+        Plan::counted(256, presses.len() as u64),
         Arc::new(move |i| Request::post_empty(&p, Some(&t[i as usize]))),
     );
-    print_row("W5a drop: every reader claims once", a.connections, &rush);
+    let issued = rush.count(201);
+    table.push(
+        Row::new(
+            "W5a drop: 3,500 presses, 200 vouchers",
+            256,
+            &rush,
+            Ceiling::None,
+        )
+        .p99_under(50.0)
+        .note(Some(format!(
+            "{issued} issued of {} ({}), 5xx: {}",
+            setup::DROP_QUANTITY,
+            if issued == setup::DROP_QUANTITY as u64 {
+                "exact"
+            } else {
+                "WRONG"
+            },
+            rush.server_errors()
+        ))),
+    );
+    let tokens = drop.tokens.clone();
     let after = run(
         &a.base,
-        Plan::timed(a.connections, duration),
+        timed(64),
         Arc::new(move |i| Request::post_empty(&path, Some(&tokens[i as usize % tokens.len()]))),
     );
-    print_row("W5b claims after the drop ended", a.connections, &after);
-    println!(
-        "   W5 check: {} issued of {} ({} readers); after the drop {:.1}% of answers were 409",
-        rush.count(201),
-        setup::DROP_QUANTITY,
-        setup::DROP_READERS,
-        100.0 * after.count(409) as f64 / after.requests.max(1) as f64,
+    table.push(
+        Row::new(
+            "W5b presses after the drop",
+            64,
+            &after,
+            Ceiling::health(health_rate),
+        )
+        .note(Some(format!(
+            "{:.1}% answered 409",
+            100.0 * after.count(409) as f64 / after.requests.max(1) as f64
+        ))),
     );
+
+    table.print();
 }
 
-fn print_row(name: &str, conns: usize, r: &Report) {
-    println!(
-        "{name:<42} {conns:>5} {:>10} {:>10.0} {:>9.2} {:>9.2}  {}",
-        r.requests,
-        r.per_second(),
-        r.percentile_ms(50.0),
-        r.percentile_ms(99.0),
-        r.statuses()
-    );
+/// W1's requests: 200 users reading 56 dates.
+fn availability(fixture: &setup::Fixture) -> load::Generator {
+    let (tokens, dates) = (fixture.readers.clone(), fixture.dates.clone());
+    Arc::new(move |i| {
+        let token = &tokens[(i as usize) % tokens.len()];
+        let date = &dates[(i as usize / 7) % dates.len()];
+        Request::get(
+            &format!("/api/v1/exam-slots/available?date={date}"),
+            Some(token),
+        )
+    })
+}
+
+fn logins(fixture: &setup::Fixture) -> load::Generator {
+    let names = fixture.usernames.clone();
+    Arc::new(move |i| {
+        let name = &names[(i as usize) % names.len()];
+        let body = serde_json::json!({"username": name, "password": setup::PASSWORD});
+        Request::post("/api/v1/auth/login", None, body)
+    })
 }

@@ -5,20 +5,29 @@ use crate::load::{run, Plan, Request};
 use std::sync::{Arc, Mutex};
 
 pub const PASSWORD: &str = "bench-password";
+/// Users who create reservations (W2) and log in (W4).
 pub const USERS: usize = 64;
-/// Readers in the drop workload, and the vouchers they rush for.
-pub const DROP_READERS: usize = 1_000;
-pub const DROP_QUANTITY: i64 = 300;
-/// Seats per storm reservation; the storm asks for more than the slot's 50,000.
-pub const STORM_SEATS: i64 = 2;
+/// Users who read availability (W1), over this many dates.
+pub const READERS: usize = 200;
+pub const DATES: i64 = 56;
+/// Readers in the drop, the repeat presses among them, and the vouchers they rush for.
+pub const DROP_READERS: usize = 3_000;
+pub const DROP_REPEATS: usize = 500;
+pub const DROP_QUANTITY: i64 = 200;
+/// The confirm storm: 400 reservations of 200 seats on one slot of 50,000 (250 fit).
+pub const STORM: usize = 400;
+pub const STORM_SEATS: i64 = 200;
 /// Day (from today) and hour of the hot slot.
 const HOT: (i64, i64) = (30, 9);
 
 pub struct Fixture {
     pub admin: String,
     pub usernames: Vec<String>,
+    /// Tokens of the first `USERS` users.
     pub tokens: Vec<String>,
-    pub date: String,
+    /// Tokens of all `READERS` users.
+    pub readers: Vec<String>,
+    pub dates: Vec<String>,
     pub storm_ids: Vec<i64>,
 }
 
@@ -78,20 +87,51 @@ fn login(base: &str, username: &str, password: &str) -> String {
         .to_owned()
 }
 
-pub fn prepare(base: &str, admin_user: &str, admin_password: &str, storm: usize) -> Fixture {
-    let admin = login(base, admin_user, admin_password);
-    let run_id = time::OffsetDateTime::now_utc().unix_timestamp();
-    let usernames: Vec<String> = (0..USERS).map(|i| format!("bench{run_id}_{i}")).collect();
-    let names = Arc::new(usernames.clone());
+/// Signs `names` up and logs each in, through the API: one token per name (in no particular
+/// order: every workload only needs some user's token).
+fn accounts(base: &str, names: &[String]) -> Vec<String> {
+    let names = Arc::new(names.to_vec());
+    let n = names.clone();
     run(
         base,
-        Plan::counted(8, USERS as u64),
+        Plan::counted(16, names.len() as u64),
         Arc::new(move |i| {
-            let body = serde_json::json!({"username": names[i as usize], "password": PASSWORD});
+            let body = serde_json::json!({"username": n[i as usize], "password": PASSWORD});
             Request::post("/api/v1/auth/signup", None, body)
         }),
     );
-    let tokens: Vec<String> = usernames.iter().map(|u| login(base, u, PASSWORD)).collect();
+    let tokens = Arc::new(Mutex::new(Vec::with_capacity(names.len())));
+    let (n, sink) = (names.clone(), tokens.clone());
+    crate::load::run_collect(
+        base,
+        Plan::counted(16, names.len() as u64),
+        Arc::new(move |i| {
+            let body = serde_json::json!({"username": n[i as usize], "password": PASSWORD});
+            Request::post("/api/v1/auth/login", None, body)
+        }),
+        Arc::new(move |v: &serde_json::Value| {
+            if let (Some(t), Ok(mut s)) = (v["access_token"].as_str(), sink.lock()) {
+                s.push(t.to_owned());
+            }
+        }),
+    );
+    let tokens = tokens.lock().map(|t| t.clone()).unwrap_or_default();
+    assert_eq!(
+        tokens.len(),
+        names.len(),
+        "bench setup: some log-ins failed"
+    );
+    tokens
+}
+
+pub fn prepare(base: &str, admin_user: &str, admin_password: &str) -> Fixture {
+    let admin = login(base, admin_user, admin_password);
+    let run_id = time::OffsetDateTime::now_utc().unix_timestamp();
+    let usernames: Vec<String> = (0..READERS).map(|i| format!("bench{run_id}_{i}")).collect();
+    let readers = accounts(base, &usernames);
+    let tokens = readers[..USERS].to_vec();
+    let usernames = usernames[..USERS].to_vec();
+    let storm = STORM;
 
     // The storm's pending reservations, created through the API with the users' tokens.
     let ids = Arc::new(Mutex::new(Vec::with_capacity(storm)));
@@ -119,11 +159,16 @@ pub fn prepare(base: &str, admin_user: &str, admin_password: &str, storm: usize)
         }),
     );
     let storm_ids = ids.lock().map(|v| v.clone()).unwrap_or_default();
+    let today = time::OffsetDateTime::now_utc().date();
+    let dates = (0..DATES)
+        .map(|d| (today + time::Duration::days(5 + d)).to_string())
+        .collect();
     Fixture {
         admin,
         usernames,
         tokens,
-        date: (time::OffsetDateTime::now_utc().date() + time::Duration::days(10)).to_string(),
+        readers,
+        dates,
         storm_ids,
     }
 }
@@ -142,43 +187,32 @@ pub fn hot_slot_confirmed(base: &str, f: &Fixture) -> i64 {
         .unwrap_or(-1)
 }
 
-/// Readers for the voucher drop, each with a token, and a voucher of `quantity`.
+/// Readers for the voucher drop, each with a token, and a voucher of `DROP_QUANTITY`.
 pub struct Drop {
     pub voucher_id: i64,
     pub tokens: Vec<String>,
 }
 
-pub fn prepare_drop(base: &str, admin: &str, readers: usize, quantity: i64) -> Drop {
+impl Drop {
+    /// Every reader presses once, and `DROP_REPEATS` of them press a second time, spread
+    /// through the rush.
+    pub fn presses(&self) -> Vec<String> {
+        let mut presses = self.tokens.clone();
+        let step = (presses.len() / DROP_REPEATS.max(1)).max(1);
+        for (n, token) in self.tokens.iter().take(DROP_REPEATS).enumerate() {
+            let at = (n * step + step / 2).min(presses.len());
+            presses.insert(at, token.clone());
+        }
+        presses
+    }
+}
+
+pub fn prepare_drop(base: &str, admin: &str) -> Drop {
     let run_id = time::OffsetDateTime::now_utc().unix_timestamp();
-    let names: Arc<Vec<String>> = Arc::new(
-        (0..readers)
-            .map(|i| format!("reader{run_id}_{i}"))
-            .collect(),
-    );
-    let n = names.clone();
-    run(
-        base,
-        Plan::counted(16, readers as u64),
-        Arc::new(move |i| {
-            let body = serde_json::json!({"username": n[i as usize], "password": PASSWORD});
-            Request::post("/api/v1/auth/signup", None, body)
-        }),
-    );
-    let tokens = Arc::new(Mutex::new(Vec::with_capacity(readers)));
-    let (n, sink) = (names.clone(), tokens.clone());
-    crate::load::run_collect(
-        base,
-        Plan::counted(16, readers as u64),
-        Arc::new(move |i| {
-            let body = serde_json::json!({"username": n[i as usize], "password": PASSWORD});
-            Request::post("/api/v1/auth/login", None, body)
-        }),
-        Arc::new(move |v: &serde_json::Value| {
-            if let (Some(t), Ok(mut s)) = (v["access_token"].as_str(), sink.lock()) {
-                s.push(t.to_owned());
-            }
-        }),
-    );
+    let names: Vec<String> = (0..DROP_READERS)
+        .map(|i| format!("reader{run_id}_{i}"))
+        .collect();
+    let tokens = accounts(base, &names);
     let book = call(
         base,
         "POST",
@@ -192,11 +226,11 @@ pub fn prepare_drop(base: &str, admin: &str, readers: usize, quantity: i64) -> D
         "/api/v1/admin/vouchers",
         Some(admin),
         Some(serde_json::json!({
-            "book_id": book["id"], "code": format!("DROP-{run_id}"), "quantity": quantity
+            "book_id": book["id"], "code": format!("DROP-{run_id}"), "quantity": DROP_QUANTITY
         })),
     );
     Drop {
         voucher_id: voucher["id"].as_i64().unwrap_or(-1),
-        tokens: tokens.lock().map(|v| v.clone()).unwrap_or_default(),
+        tokens,
     }
 }

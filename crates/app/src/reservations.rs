@@ -164,10 +164,18 @@ impl ReservationService {
         page: PageRequest,
     ) -> Result<Page<Reservation>, AppError> {
         AuthService::require_admin(actor)?;
+        let overlapping = match query.date {
+            // A date outside the service's calendar overlaps no reservation.
+            Some(d) => match self.policy.offset.day(d) {
+                Some(day) => Some(day),
+                None => return Ok(Page::empty(page)),
+            },
+            None => None,
+        };
         let filter = ReservationFilter {
             user_id: query.user_id,
             status: query.status,
-            overlapping: query.date.map(|d| self.policy.offset.day(d)),
+            overlapping,
         };
         Ok(self.reservations.list(filter, page).await?)
     }

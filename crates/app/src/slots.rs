@@ -110,7 +110,11 @@ impl SlotService {
     /// `Invalid::DateOutsideWindow` when no hour of the date is inside the window.
     pub async fn available(&self, date: Date, tag: Option<DayTag>) -> Result<DaySlots, AppError> {
         let now = self.clock.now();
-        let (from, to) = self.policy.offset.day(date);
+        let (from, to) = self
+            .policy
+            .offset
+            .day(date)
+            .ok_or(Invalid::DateOutsideWindow)?;
         if self.policy.window.excludes_span(from, to, now) {
             return Err(Invalid::DateOutsideWindow.into());
         }
@@ -186,7 +190,13 @@ impl SlotService {
     /// `Forbidden` for non-admins.
     pub async fn all_of_day(&self, actor: &Actor, date: Date) -> Result<DaySlots, AppError> {
         AuthService::require_admin(actor)?;
-        let (from, to) = self.policy.offset.day(date);
+        // A date outside the service's calendar has no slots.
+        let Some((from, to)) = self.policy.offset.day(date) else {
+            return Ok(DaySlots {
+                date,
+                slots: Vec::new(),
+            });
+        };
         let slots = self.slots.list_between(from, to).await?;
         Ok(DaySlots { date, slots })
     }

@@ -248,6 +248,10 @@ impl VoucherService {
             closed: patch.closed,
             window,
         };
+        if changes == VoucherChanges::default() {
+            // An empty patch changes nothing: the answer is the voucher as it is.
+            return Ok(current);
+        }
         let updated = self
             .vouchers
             .update_voucher(id, changes)

@@ -9,6 +9,19 @@ use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 /// Every slot is exactly one hour long.
 pub const SLOT_LENGTH: Duration = Duration::HOUR;
 
+/// The calendar the service works in. Instants outside it are refused at the door, so that
+/// every later step (offset changes, adding an hour or a day, the booking window) stays far
+/// from the ends of the representable range and can never overflow.
+pub const FIRST_YEAR: i32 = 1970;
+pub const LAST_YEAR: i32 = 9998;
+
+/// True when `instant`, read in UTC, falls inside the service's calendar.
+pub fn within_calendar(instant: OffsetDateTime) -> bool {
+    instant
+        .checked_to_offset(UtcOffset::UTC)
+        .is_some_and(|utc| (FIRST_YEAR..=LAST_YEAR).contains(&utc.year()))
+}
+
 /// The UTC offset in which the service reads hours and dates (default `+00:00`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceOffset(UtcOffset);
@@ -32,8 +45,9 @@ impl ServiceOffset {
 
     /// True when `instant` has zero minutes, seconds and sub-seconds in the service offset.
     pub fn is_on_the_hour(self, instant: OffsetDateTime) -> bool {
-        let local = instant.to_offset(self.0);
-        local.minute() == 0 && local.second() == 0 && local.nanosecond() == 0
+        instant
+            .checked_to_offset(self.0)
+            .is_some_and(|l| l.minute() == 0 && l.second() == 0 && l.nanosecond() == 0)
     }
 
     /// The earliest instant on the hour that is not before `instant` (the instant itself when it
@@ -55,13 +69,17 @@ impl ServiceOffset {
             .to_offset(UtcOffset::UTC)
     }
 
-    /// The calendar day of `date` in the service offset, as a UTC half-open range of instants.
-    pub fn day(self, date: Date) -> (OffsetDateTime, OffsetDateTime) {
+    /// The calendar day of `date` in the service offset, as a UTC half-open range of instants;
+    /// `None` for a date outside the service's calendar.
+    pub fn day(self, date: Date) -> Option<(OffsetDateTime, OffsetDateTime)> {
+        if !(FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
+            return None;
+        }
         let start = date
             .midnight()
             .assume_offset(self.0)
-            .to_offset(UtcOffset::UTC);
-        (start, start + Duration::DAY)
+            .checked_to_offset(UtcOffset::UTC)?;
+        Some((start, start.checked_add(Duration::DAY)?))
     }
 
     /// The calendar date of `instant` in the service offset.
@@ -72,6 +90,8 @@ impl ServiceOffset {
 
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
 pub enum HourRangeError {
+    #[error("times must fall between the years 1970 and 9998")]
+    OutOfRange,
     #[error("starts_at must be on the hour")]
     StartNotOnTheHour,
     #[error("ends_at must be on the hour")]
@@ -95,6 +115,9 @@ impl HourRange {
         end: OffsetDateTime,
         offset: ServiceOffset,
     ) -> Result<Self, HourRangeError> {
+        if !within_calendar(start) || !within_calendar(end) {
+            return Err(HourRangeError::OutOfRange);
+        }
         if !offset.is_on_the_hour(start) {
             return Err(HourRangeError::StartNotOnTheHour);
         }
@@ -115,7 +138,10 @@ impl HourRange {
     /// # Errors
     /// `StartNotOnTheHour` when `start` is not aligned.
     pub fn single(start: OffsetDateTime, offset: ServiceOffset) -> Result<Self, HourRangeError> {
-        Self::new(start, start + SLOT_LENGTH, offset)
+        let end = start
+            .checked_add(SLOT_LENGTH)
+            .ok_or(HourRangeError::OutOfRange)?;
+        Self::new(start, end, offset)
     }
 
     pub fn start(&self) -> OffsetDateTime {
@@ -220,9 +246,31 @@ mod tests {
 
     #[test]
     fn a_date_is_a_calendar_day_in_the_service_offset() {
-        let (start, end) = ServiceOffset::new(offset!(+02:00)).day(date!(2026 - 12 - 01));
+        let (start, end) = ServiceOffset::new(offset!(+02:00))
+            .day(date!(2026 - 12 - 01))
+            .expect("inside the calendar");
         assert_eq!(start, datetime!(2026-11-30 22:00 UTC));
         assert_eq!(end, datetime!(2026-12-01 22:00 UTC));
+    }
+
+    #[test]
+    fn the_ends_of_the_calendar_are_refused_not_panicked_on() {
+        let west = ServiceOffset::new(offset!(-23:59));
+        let east = ServiceOffset::new(offset!(+23:59));
+        for offset in [west, east, ServiceOffset::UTC] {
+            assert_eq!(offset.day(date!(9999 - 12 - 31)), None);
+            assert_eq!(offset.day(date!(-9999 - 01 - 01)), None);
+            let last = datetime!(9999-12-31 23:00 -23:59);
+            assert!(!offset.is_on_the_hour(last) || offset == west);
+            assert_eq!(
+                HourRange::new(datetime!(9999-12-31 23:00 UTC), last, offset),
+                Err(HourRangeError::OutOfRange)
+            );
+            assert_eq!(
+                HourRange::single(datetime!(9999-12-31 23:00 UTC), offset),
+                Err(HourRangeError::OutOfRange)
+            );
+        }
     }
 
     #[test]

@@ -10,8 +10,8 @@ pub struct PageRequest {
 
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
 pub enum PagingError {
-    #[error("page must be at least 1")]
-    PageTooSmall,
+    #[error("page must be between 1 and {max}", max = PageRequest::MAX_PAGE)]
+    PageOutOfRange,
     #[error("per_page must be between 1 and {max}", max = PageRequest::MAX_PER_PAGE)]
     PerPageOutOfRange,
 }
@@ -19,14 +19,16 @@ pub enum PagingError {
 impl PageRequest {
     pub const DEFAULT_PER_PAGE: u32 = 50;
     pub const MAX_PER_PAGE: u32 = 200;
+    /// Far beyond any list here; it keeps offsets small for the database.
+    pub const MAX_PAGE: u32 = 1_000_000;
 
     /// # Errors
-    /// `PageTooSmall` for page < 1, `PerPageOutOfRange` outside 1..=200.
+    /// `PageOutOfRange` outside 1..=1,000,000, `PerPageOutOfRange` outside 1..=200.
     pub fn new(page: i64, per_page: i64) -> Result<Self, PagingError> {
         let page = u32::try_from(page)
             .ok()
-            .filter(|p| *p >= 1)
-            .ok_or(PagingError::PageTooSmall)?;
+            .filter(|p| (1..=Self::MAX_PAGE).contains(p))
+            .ok_or(PagingError::PageOutOfRange)?;
         let per_page = u32::try_from(per_page)
             .ok()
             .filter(|p| (1..=Self::MAX_PER_PAGE).contains(p))
@@ -65,6 +67,17 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+impl<T> Page<T> {
+    /// The answer for a list that is empty by definition.
+    pub fn empty(request: PageRequest) -> Self {
+        Self {
+            items: Vec::new(),
+            request,
+            total: 0,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,8 +90,13 @@ mod tests {
 
     #[test]
     fn paging_rejects_page_below_one_and_per_page_outside_one_to_two_hundred() {
-        assert_eq!(PageRequest::new(0, 10), Err(PagingError::PageTooSmall));
-        assert_eq!(PageRequest::new(-1, 10), Err(PagingError::PageTooSmall));
+        assert_eq!(PageRequest::new(0, 10), Err(PagingError::PageOutOfRange));
+        assert_eq!(PageRequest::new(-1, 10), Err(PagingError::PageOutOfRange));
+        assert_eq!(
+            PageRequest::new(9_223_372_036_854_775_806, 10),
+            Err(PagingError::PageOutOfRange),
+            "a huge page is out of range, not 'too small'"
+        );
         assert_eq!(PageRequest::new(1, 0), Err(PagingError::PerPageOutOfRange));
         assert_eq!(
             PageRequest::new(1, 201),
@@ -88,8 +106,8 @@ mod tests {
     }
 
     #[test]
-    fn paging_offset_does_not_overflow_on_huge_pages() {
-        let p = PageRequest::new(i64::from(u32::MAX), 200).expect("valid");
-        assert_eq!(p.offset(), u64::from(u32::MAX - 1) * 200);
+    fn paging_offset_of_the_last_page() {
+        let p = PageRequest::new(i64::from(PageRequest::MAX_PAGE), 200).expect("valid");
+        assert_eq!(p.offset(), u64::from(PageRequest::MAX_PAGE - 1) * 200);
     }
 }

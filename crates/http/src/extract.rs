@@ -6,7 +6,8 @@
 
 use crate::problem::ApiError;
 use actix_web::dev::Payload;
-use actix_web::{http::header, web, FromRequest, HttpRequest};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
 use app::{AuthService, Services, Session};
 use domain::{Actor, PageRequest};
 use ports::DayTag;
@@ -89,11 +90,97 @@ impl FromRequest for Admin {
     }
 }
 
+/// A JSON request body, read by the extractor but judged only when the handler parses it, after
+/// authentication: a bad body from an anonymous caller is a 401, not a 400 or a 415.
+#[derive(Debug)]
+pub struct JsonBody(Result<web::Bytes, ApiError>);
+
+impl JsonBody {
+    /// Parses the body into `T`.
+    ///
+    /// # Errors
+    /// 415 unless the body was declared as JSON; 413 when it was too large; 400 when it is
+    /// empty, is not a JSON object, does not match `T`, or holds a NUL character in a string.
+    pub fn parse<T: DeserializeOwned>(self) -> Result<T, ApiError> {
+        json(&self.0?)
+    }
+}
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared = declared_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::Malformed(format!("the body could not be read: {e}"))
+                }
+            });
+            Ok(JsonBody(bytes.and_then(|b| {
+                // An empty body is "missing", whatever its declared type.
+                if b.is_empty() || declared {
+                    Ok(b)
+                } else {
+                    Err(ApiError::UnsupportedMediaType)
+                }
+            })))
+        })
+    }
+}
+
+/// `application/json` (any parameters, e.g. a charset) or any `application/*+json`.
+fn declared_json(req: &HttpRequest) -> bool {
+    let Some(value) = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// True when a JSON text holds a `\u0000` escape inside a string (a raw NUL byte is not valid
+/// JSON at all). PostgreSQL cannot store NUL in text, and no field here has a use for it.
+fn has_nul_escape(body: &[u8]) -> bool {
+    body.windows(6).enumerate().any(|(at, w)| {
+        // `\u0000` is an escaped backslash followed by text, not a NUL: count the backslashes.
+        w == br"\u0000" && body[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
 /// Parses a JSON body; any shape or type problem is a 400 with serde's description.
 pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    if body.is_empty() {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        None => {
+            return Err(ApiError::Malformed(
+                "a JSON request body is required".into(),
+            ))
+        }
+        // serde's derived structs would also accept an array of the fields in order.
+        Some(b) if *b != b'{' => {
+            return Err(ApiError::Malformed(
+                "the JSON body must be an object".into(),
+            ))
+        }
+        Some(_) => {}
+    }
+    if has_nul_escape(body) {
         return Err(ApiError::Malformed(
-            "a JSON request body is required".into(),
+            "strings must not contain the NUL character (\\u0000)".into(),
         ));
     }
     serde_json::from_slice(body).map_err(|e| ApiError::Malformed(format!("invalid JSON body: {e}")))
@@ -135,4 +222,39 @@ pub fn date(raw: &str) -> Result<time::Date, ApiError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(raw, &format)
         .map_err(|_| ApiError::Malformed(format!("'{raw}' is not a valid YYYY-MM-DD date")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Pair {
+        a: String,
+        b: String,
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        assert!(json::<Pair>(br#"{"a": "x", "b": "y"}"#).is_ok());
+        assert!(matches!(
+            json::<Pair>(br#"["x", "y"]"#),
+            Err(ApiError::Malformed(_))
+        ));
+        assert!(matches!(json::<Pair>(b"  "), Err(ApiError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_nul_escape_is_refused_but_an_escaped_backslash_is_not_one() {
+        assert!(matches!(
+            json::<Pair>(br#"{"a": "x\u0000y", "b": ""}"#),
+            Err(ApiError::Malformed(m)) if m.contains("NUL")
+        ));
+        assert!(json::<Pair>(br#"{"a": "x\\u0000y", "b": ""}"#).is_ok());
+        assert!(matches!(
+            json::<Pair>(br#"{"a": "x\\\u0000", "b": ""}"#),
+            Err(ApiError::Malformed(_))
+        ));
+    }
 }

@@ -20,6 +20,8 @@ pub enum ApiError {
     Malformed(String),
     MissingToken,
     PayloadTooLarge,
+    /// A body that is not declared as JSON.
+    UnsupportedMediaType,
     RouteNotFound,
     MethodNotAllowed,
 }
@@ -82,6 +84,11 @@ impl ApiError {
                 S::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 "the request body is too large",
+            ),
+            ApiError::UnsupportedMediaType => described(
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON, sent as Content-Type: application/json",
             ),
             ApiError::RouteNotFound => described(S::NOT_FOUND, "route_not_found", "no such route"),
             ApiError::MethodNotAllowed => described(

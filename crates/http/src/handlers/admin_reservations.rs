@@ -2,7 +2,7 @@
 
 use super::Svc;
 use crate::dto::{PageBody, ReservationBody, ReservationPatchBody, StatusBody};
-use crate::extract::{date, id, json, query, Admin, PageQuery};
+use crate::extract::{date, id, query, Admin, JsonBody, PageQuery};
 use crate::problem::{ApiError, Problem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use app::AdminReservationQuery;
@@ -105,10 +105,10 @@ pub async fn update(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let rid = ReservationId(id(&path)?);
-    let patch: ReservationPatchBody = json(&body)?;
+    let patch: ReservationPatchBody = body.parse()?;
     let r = svc
         .reservations
         .admin_edit(&admin.actor(), rid, patch.into())

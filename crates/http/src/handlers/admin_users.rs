@@ -2,7 +2,7 @@
 
 use super::Svc;
 use crate::dto::{AdminUserPatch, PageBody, UserBody};
-use crate::extract::{id, json, query, Admin, PageQuery};
+use crate::extract::{id, query, Admin, JsonBody, PageQuery};
 use crate::problem::{ApiError, Problem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use app::UserPatch;
@@ -68,10 +68,10 @@ pub async fn update(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let user_id = UserId(id(&path)?);
-    let patch: AdminUserPatch = json(&body)?;
+    let patch: AdminUserPatch = body.parse()?;
     let user = svc
         .accounts
         .update(

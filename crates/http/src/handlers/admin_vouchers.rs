@@ -4,7 +4,7 @@ use super::Svc;
 use crate::dto::{
     BookBody, ClaimBody, NewBookBody, NewVoucherBody, PageBody, VoucherBody, VoucherPatchBody,
 };
-use crate::extract::{id, json, query, Admin, PageQuery};
+use crate::extract::{id, query, Admin, JsonBody, PageQuery};
 use crate::problem::{ApiError, Problem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use app::VoucherInput;
@@ -22,12 +22,8 @@ use domain::voucher::VoucherId;
         (status = 422, description = "Title, author or cover URL breaks a rule", body = Problem),
     )
 )]
-pub async fn create_book(
-    svc: Svc,
-    admin: Admin,
-    body: web::Bytes,
-) -> Result<HttpResponse, ApiError> {
-    let b: NewBookBody = json(&body)?;
+pub async fn create_book(svc: Svc, admin: Admin, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let b: NewBookBody = body.parse()?;
     let book = svc
         .vouchers
         .create_book(
@@ -80,9 +76,9 @@ pub async fn list_books(
 pub async fn create_voucher(
     svc: Svc,
     admin: Admin,
-    body: web::Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let b: NewVoucherBody = json(&body)?;
+    let b: NewVoucherBody = body.parse()?;
     let v = svc
         .vouchers
         .create_voucher(
@@ -140,10 +136,10 @@ pub async fn update_voucher(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let vid = VoucherId(id(&path)?);
-    let patch: VoucherPatchBody = json(&body)?;
+    let patch: VoucherPatchBody = body.parse()?;
     let v = svc
         .vouchers
         .update_voucher(&admin.actor(), vid, patch.into())

@@ -2,9 +2,9 @@
 
 use super::Svc;
 use crate::dto::{Credentials, TokenBody, UserBody};
-use crate::extract::{json, Authenticated};
+use crate::extract::{Authenticated, JsonBody};
 use crate::problem::{ApiError, Problem};
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 
 #[utoipa::path(
     post, path = "/api/v1/auth/signup", tag = "auth",
@@ -16,8 +16,8 @@ use actix_web::{web, HttpResponse};
         (status = 422, description = "Username or password breaks a rule", body = Problem),
     )
 )]
-pub async fn sign_up(svc: Svc, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let c: Credentials = json(&body)?;
+pub async fn sign_up(svc: Svc, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let c: Credentials = body.parse()?;
     let user = svc.auth.sign_up(&c.username, &c.password).await?;
     Ok(HttpResponse::Created().json(UserBody::from(user)))
 }
@@ -31,8 +31,8 @@ pub async fn sign_up(svc: Svc, body: web::Bytes) -> Result<HttpResponse, ApiErro
         (status = 401, description = "Unknown user or wrong password (same answer)", body = Problem),
     )
 )]
-pub async fn log_in(svc: Svc, body: web::Bytes) -> Result<HttpResponse, ApiError> {
-    let c: Credentials = json(&body)?;
+pub async fn log_in(svc: Svc, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let c: Credentials = body.parse()?;
     let issued = svc.auth.log_in(&c.username, &c.password).await?;
     let expires_in = (issued.claims.expires_at - issued.claims.issued_at).whole_seconds();
     Ok(HttpResponse::Ok().json(TokenBody {

@@ -2,9 +2,9 @@
 
 use super::Svc;
 use crate::dto::{OwnUserPatch, UserBody};
-use crate::extract::{json, Authenticated};
+use crate::extract::{Authenticated, JsonBody};
 use crate::problem::{ApiError, Problem};
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use app::UserPatch;
 
 #[utoipa::path(
@@ -35,9 +35,9 @@ pub async fn get(svc: Svc, who: Authenticated) -> Result<HttpResponse, ApiError>
 pub async fn update(
     svc: Svc,
     who: Authenticated,
-    body: web::Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let patch: OwnUserPatch = json(&body)?;
+    let patch: OwnUserPatch = body.parse()?;
     let user = svc
         .accounts
         .update_own(

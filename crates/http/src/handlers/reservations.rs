@@ -2,7 +2,7 @@
 
 use super::Svc;
 use crate::dto::{NewReservationBody, PageBody, ReservationBody, ReservationPatchBody};
-use crate::extract::{id, json, query, Authenticated, PageQuery};
+use crate::extract::{id, query, Authenticated, JsonBody, PageQuery};
 use crate::problem::{ApiError, Problem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::ReservationId;
@@ -22,9 +22,9 @@ use domain::ReservationId;
 pub async fn create(
     svc: Svc,
     who: Authenticated,
-    body: web::Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let b: NewReservationBody = json(&body)?;
+    let b: NewReservationBody = body.parse()?;
     let r = svc
         .reservations
         .create(&who.actor(), b.starts_at, b.ends_at, b.seats)
@@ -97,10 +97,10 @@ pub async fn update(
     svc: Svc,
     who: Authenticated,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let rid = ReservationId(id(&path)?);
-    let patch: ReservationPatchBody = json(&body)?;
+    let patch: ReservationPatchBody = body.parse()?;
     let r = svc
         .reservations
         .edit_own(&who.actor(), rid, patch.into())

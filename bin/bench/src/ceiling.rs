@@ -1,0 +1,76 @@
+//! Ceilings measured in the same run as the workloads: raw argon2id on every core, and the
+//! api-server's resident memory while a workload runs.
+
+use argon2::{Argon2, Block, Params};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Password verifications per second that argon2id with the service's parameters (the crate's
+/// defaults) manages on all cores at once, with nothing else around it.
+pub fn argon2_verifications_per_second(run_for: Duration) -> f64 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let done = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..cores)
+        .map(|_| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let argon2 = Argon2::default();
+                let mut memory = vec![Block::new(); Params::default().block_count()];
+                let mut out = [0u8; 32];
+                while started.elapsed() < run_for {
+                    if argon2
+                        .hash_password_into_with_memory(
+                            b"bench-password",
+                            b"0123456789abcdef",
+                            &mut out,
+                            &mut memory,
+                        )
+                        .is_ok()
+                    {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Samples a process's resident set every 50 ms and keeps the maximum.
+pub struct RssSampler {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<f64>,
+}
+
+impl RssSampler {
+    pub fn start(pid: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut max_kb = 0u64;
+            while !flag.load(Ordering::Relaxed) {
+                max_kb = max_kb.max(rss_kb(pid).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            max_kb as f64 / 1024.0
+        });
+        Self { stop, thread }
+    }
+
+    /// The largest resident set seen, in MiB.
+    pub fn stop(self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().unwrap_or(0.0)
+    }
+}
+
+fn rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
