@@ -21,6 +21,7 @@ seconds=${BENCH_SECONDS:-10}
 pool=${APP__DATABASE__POOL_SIZE:-6}
 work=$(mktemp -d)
 server_pid=""
+start_ms=0
 
 stop_server() {
     if [[ -n "$server_pid" ]]; then
@@ -30,21 +31,27 @@ stop_server() {
     fi
 }
 cleanup() {
+    local status=$?
     stop_server
+    if [[ $status -ne 0 && -s "$work/server.log" ]]; then
+        echo "== the server's last log lines" >&2
+        tail -n 40 "$work/server.log" >&2
+    fi
     psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
     redis-cli --scan --pattern "${prefix}*" | xargs -r redis-cli del >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-# Starts the server and prints how long it took until /health answered.
+# Starts the server; sets server_pid and start_ms (time until /health answered).
 start_server() {
-    local started=$(date +%s%N)
+    local started
+    started=$(date +%s%N)
     target/release/api-server >>"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do
         if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-            echo $(( ($(date +%s%N) - started) / 1000000 ))
+            start_ms=$(( ($(date +%s%N) - started) / 1000000 ))
             return
         fi
         sleep 0.01
@@ -71,7 +78,7 @@ export DATABASE_URL="${admin_url%/*}/$db"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export APP__REDIS__KEY_PREFIX="$prefix"
 printf 'bench-admin-password\n' | target/release/api-server create-admin --username bench_admin >/dev/null
-first_start=$(start_server)
+start_server; first_start=$start_ms
 midnight=$(( $(date -u +%s) / 86400 * 86400 ))
 hot=4102444800 # 2100-01-01: far outside the horizon, with a capacity that never runs out
 psql -q "$DATABASE_URL" -c "INSERT INTO exam_slots (starts_at, capacity, confirmed) VALUES ($hot, 2147483647, 0)"
@@ -81,7 +88,7 @@ echo "   pgbench ($pool clients, prepared): W2 insert $insert_tps/s, W3 hot-row 
 target/release/bench --base "http://127.0.0.1:$port" --seconds "$seconds" --backend "PostgreSQL + Redis" \
     --server-pid "$server_pid" --pg-insert-tps "$insert_tps" --pg-hot-update-tps "$update_tps"
 stop_server
-restart=$(start_server)
+start_server; restart=$start_ms
 echo "   start: ${first_start} ms and ${restart} ms on restart, the horizon already there (target < 1000)"
 stop_server
 unset DATABASE_URL REDIS_URL APP__REDIS__KEY_PREFIX
@@ -89,9 +96,9 @@ unset DATABASE_URL REDIS_URL APP__REDIS__KEY_PREFIX
 echo "== embedded (SQLite + in-process)"
 export APP__DATABASE__PATH="$work/bench.sqlite3"
 printf 'bench-admin-password\n' | target/release/api-server create-admin --username bench_admin >/dev/null
-first_start=$(start_server)
+start_server; first_start=$start_ms
 target/release/bench --base "http://127.0.0.1:$port" --seconds "$seconds" --backend "embedded" \
     --server-pid "$server_pid"
 stop_server
-restart=$(start_server)
+start_server; restart=$start_ms
 echo "   start: ${first_start} ms with the horizon already made by create-admin, ${restart} ms on restart (target < 1000)"

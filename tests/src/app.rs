@@ -30,9 +30,18 @@ pub struct Reply {
     pub retry_after: Option<String>,
     pub body: Value,
     pub raw: Vec<u8>,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
+    /// A response header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The problem document's `code`, or "" when the body is not a problem.
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or("")
@@ -176,20 +185,48 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&str>,
     ) -> Reply {
+        let content_type = body.map(|_| "application/json");
+        let body = body.map(|b| b.as_bytes().to_vec());
+        self.send(method, path, token, content_type, body, &[])
+            .await
+    }
+
+    /// Sends a request exactly as given: any content type (or none), any bytes, extra headers.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.insert_header(("Authorization", format!("Bearer {t}")));
         }
+        if let Some(ct) = content_type {
+            req = req.insert_header(("Content-Type", ct));
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
+        }
         let sent = match body {
-            Some(b) => {
-                req.content_type("application/json")
-                    .send_body(b.to_owned())
-                    .await
-            }
+            Some(b) => req.send_body(b).await,
             None => req.send().await,
         };
         let mut res = sent.expect("request sent");
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
         let status = res.status();
         let header = |name: &str| {
             res.headers()
@@ -207,6 +244,7 @@ impl TestApp {
             retry_after,
             body,
             raw,
+            headers,
         }
     }
 

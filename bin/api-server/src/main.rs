@@ -50,17 +50,19 @@ fn parse(args: &[String]) -> Result<Command, String> {
 fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
     let (writer, guard) = tracing_appender::non_blocking(std::io::stdout());
     let format = Settings::load().map_or(LogFormat::Auto, |s| s.log.format);
+    let terminal = std::io::stdout().is_terminal();
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Text => false,
-        LogFormat::Auto => !std::io::stdout().is_terminal(),
+        LogFormat::Auto => !terminal,
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,actix_server=warn".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_ansi(!json);
+        // Colour codes only for a person at a terminal, never in files.
+        .with_ansi(terminal && !json);
     if json {
         builder.json().flatten_event(true).init();
     } else {

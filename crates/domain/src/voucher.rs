@@ -94,6 +94,8 @@ pub enum VoucherRuleError {
     QuantityShrinks { current: u32 },
     #[error("closes_at must be after opens_at")]
     Window,
+    #[error("opens_at and closes_at must fall between the years 1970 and 9998")]
+    WindowOutOfRange,
 }
 
 /// A voucher code as typed; codes are unique as typed.
@@ -147,11 +149,20 @@ pub struct ClaimWindow {
 
 impl ClaimWindow {
     /// # Errors
-    /// `Window` when both ends are set and `closes_at <= opens_at`.
+    /// `WindowOutOfRange` for an end outside the service's calendar (checked before anything
+    /// is stored, so no row can hold an instant the service cannot read back); `Window` when
+    /// both ends are set and `closes_at <= opens_at`.
     pub fn new(
         opens_at: Option<OffsetDateTime>,
         closes_at: Option<OffsetDateTime>,
     ) -> Result<Self, VoucherRuleError> {
+        if !opens_at
+            .into_iter()
+            .chain(closes_at)
+            .all(crate::hours::within_calendar)
+        {
+            return Err(VoucherRuleError::WindowOutOfRange);
+        }
         if let (Some(o), Some(c)) = (opens_at, closes_at) {
             if c <= o {
                 return Err(VoucherRuleError::Window);

@@ -5,6 +5,7 @@
 //! in-process statement costs microseconds, so requests queue briefly at the pool instead.
 
 mod dialect;
+mod isolated;
 mod migrate;
 // The same source, compiled once per backend (see the crate docs).
 #[allow(
@@ -14,6 +15,7 @@ mod migrate;
 #[path = "../repos/mod.rs"]
 mod repos;
 
+pub use isolated::SqliteStore;
 pub use migrate::run_migrations;
 
 use diesel::connection::SimpleConnection;
@@ -29,8 +31,9 @@ use std::time::Duration;
 
 /// The connection type the shared repository code is compiled for here.
 type Db = SyncConnectionWrapper<SqliteConnection>;
-/// The store the shared repository code implements the ports on here.
-type Store = SqliteStore;
+/// The store the shared repository code implements the ports on here; the public
+/// [`SqliteStore`] runs it on a runtime of its own (see `isolated`).
+type Store = SqliteRepos;
 /// What `/ready` calls this store.
 const PROBE_NAME: &str = "sqlite";
 
@@ -77,22 +80,22 @@ fn open(path: &Path) -> ConnectionResult<SqliteConnection> {
     Ok(conn)
 }
 
-/// The store: a pool of one connection to the file, implementing every repository port.
+/// A pool of one connection to the file, implementing every repository port.
 #[derive(Clone)]
-pub struct SqliteStore {
+pub(crate) struct SqliteRepos {
     pool: Pool<Db>,
     path: PathBuf,
 }
 
-impl std::fmt::Debug for SqliteStore {
+impl std::fmt::Debug for SqliteRepos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
+        f.debug_struct("SqliteRepos")
             .field("path", &self.path)
             .finish_non_exhaustive()
     }
 }
 
-impl SqliteStore {
+impl SqliteRepos {
     /// Builds the pool on the file at `path`; the connection opens on first use.
     ///
     /// # Errors

@@ -1,0 +1,1 @@
+-- Nothing to undo: the windows that were dropped were unreadable.

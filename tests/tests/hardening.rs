@@ -1,0 +1,274 @@
+//! Odd input, careless clients and hostile ones get a clear 4xx, never a panic, a reset
+//! connection or a 503 that blames a backend (docs/INPUT.md).
+
+use integration_tests::app::{day, slot, StatusCode, TestApp};
+use integration_tests::{on_both_backends, Backend};
+use serde_json::json;
+
+async fn voucher(app: &TestApp, admin: &str) -> i64 {
+    let r = app
+        .post(
+            "/api/v1/admin/books",
+            Some(admin),
+            &json!({"title": "Dune"}),
+        )
+        .await;
+    let book = r.body["id"].as_i64().expect("book");
+    let r = app
+        .post(
+            "/api/v1/admin/vouchers",
+            Some(admin),
+            &json!({"book_id": book, "code": "DUNE-1", "quantity": 5}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    r.body["id"].as_i64().expect("voucher")
+}
+
+async fn far_future_and_far_past_dates_are_refused_not_panicked_on(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin().await;
+    let (user, _) = app.user().await;
+    for date in ["9999-12-31", "0001-01-01", "1969-12-31"] {
+        let r = app
+            .get(
+                &format!("/api/v1/exam-slots/available?date={date}"),
+                Some(&user),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{date}");
+        let r = app
+            .get(
+                &format!("/api/v1/admin/exam-slots?date={date}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{date}");
+        assert_eq!(r.body["slots"], json!([]));
+        let r = app
+            .get(
+                &format!("/api/v1/admin/reservations?date={date}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{date}");
+        assert_eq!(r.body["total"], 0);
+    }
+    for (starts_at, ends_at) in [
+        ("9999-12-31T23:00:00Z", "9999-12-31T23:00:00-23:59"),
+        ("9999-12-31T22:00:00Z", "9999-12-31T23:00:00Z"),
+        ("0001-01-01T00:00:00+23:59", "0001-01-01T01:00:00Z"),
+    ] {
+        let body = json!({"starts_at": starts_at, "ends_at": ends_at, "seats": 1});
+        let r = app.post("/api/v1/reservations", Some(&user), &body).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{starts_at}");
+    }
+    // A voucher window at the end of the calendar is refused before anything is stored.
+    let id = voucher(&app, &admin).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/vouchers/{id}"),
+            Some(&admin),
+            &json!({"opens_at": "9999-12-31T23:59:59-23:59"}),
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{:?}", r.body);
+    let r = app.get("/api/v1/admin/vouchers", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "the list still works");
+}
+
+async fn bodies_must_be_json_objects_declared_as_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let signup = |ct: Option<&'static str>, body: &'static str| {
+        let app = &app;
+        async move {
+            app.send(
+                "POST",
+                "/api/v1/auth/signup",
+                None,
+                ct,
+                Some(body.as_bytes().to_vec()),
+                &[],
+            )
+            .await
+        }
+    };
+    let valid = r#"{"username": "ann_", "password": "password123"}"#;
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+    ] {
+        let r = signup(ct, valid).await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{ct:?}");
+        assert_eq!(r.content_type, "application/problem+json");
+        assert_eq!(r.code(), "unsupported_media_type");
+    }
+    let r = signup(Some("application/json"), r#"["ann_", "password123"]"#).await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "an array is not an object"
+    );
+    let r = signup(Some("application/json; charset=utf-8"), valid).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let other = r#"{"username": "bob_", "password": "password123"}"#;
+    let r = signup(Some("application/vnd.booking+json"), other).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+}
+
+async fn nul_characters_are_refused_everywhere_as_bad_input(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin().await;
+    let r = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"username": "a\u{0}b", "password": "password123"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    for body in [
+        json!({"title": "Du\u{0}ne"}),
+        json!({"title": "Dune", "author": "Frank\u{0}"}),
+    ] {
+        let r = app.post("/api/v1/admin/books", Some(&admin), &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    }
+    // An escaped backslash followed by "u0000" is ordinary text.
+    let r = app
+        .post(
+            "/api/v1/admin/books",
+            Some(&admin),
+            &json!({"title": "C:\\u0000 drive"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["title"], "C:\\u0000 drive");
+}
+
+async fn empty_patches_change_nothing_and_answer_the_resource(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin().await;
+    let (user, user_id) = app.user().await;
+    let id = voucher(&app, &admin).await;
+    let r = app
+        .patch(
+            &format!("/api/v1/admin/vouchers/{id}"),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["quantity"], 5);
+    let r = app
+        .post(
+            "/api/v1/reservations",
+            Some(&user),
+            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 3}),
+        )
+        .await;
+    let rid = r.body["id"].as_i64().expect("reservation");
+    for (path, token) in [
+        (format!("/api/v1/reservations/{rid}"), &user),
+        (format!("/api/v1/admin/reservations/{rid}"), &admin),
+        ("/api/v1/users/me".to_owned(), &user),
+        (format!("/api/v1/admin/users/{user_id}"), &admin),
+    ] {
+        let r = app.patch(&path, Some(token), &json!({})).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+    }
+    let r = app
+        .get(&format!("/api/v1/reservations/{rid}"), Some(&user))
+        .await;
+    assert_eq!(r.body["seats"], 3);
+}
+
+async fn paging_bounds_are_named(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin().await;
+    let r = app
+        .get("/api/v1/admin/users?page=9223372036854775806", Some(&admin))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("between 1 and"),
+        "{:?}",
+        r.body
+    );
+}
+
+async fn an_oversized_body_with_a_valid_token_is_always_413(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let big = format!(r#"{{"pad": "{}"}}"#, "x".repeat(2 << 20));
+    for _ in 0..10 {
+        // A fresh account each time: its session is read from the database while the body is
+        // refused, which is when a cancelled query used to take the connection down.
+        let (token, _) = app.user().await;
+        let r = app
+            .send(
+                "POST",
+                "/api/v1/reservations",
+                Some(&token),
+                Some("application/json"),
+                Some(big.clone().into_bytes()),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+    let r = app.get("/health", None).await;
+    assert_eq!(r.status, StatusCode::OK, "the server is still there");
+}
+
+async fn every_answer_carries_a_request_id_and_the_security_headers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app
+        .send(
+            "GET",
+            "/health",
+            None,
+            None,
+            None,
+            &[("X-Request-Id", "trace-42")],
+        )
+        .await;
+    assert_eq!(r.header("x-request-id"), Some("trace-42"), "passed through");
+    for path in ["/health", "/no/such/route", "/api/v1/users/me"] {
+        let r = app.get(path, None).await;
+        let id = r.header("x-request-id").unwrap_or_default();
+        assert!(!id.is_empty(), "{path}: generated when absent");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert!(r.header("referrer-policy").is_some(), "{path}");
+    }
+    let r = app
+        .send(
+            "GET",
+            "/health",
+            None,
+            None,
+            None,
+            &[("X-Request-Id", "bad id with spaces")],
+        )
+        .await;
+    assert_ne!(r.header("x-request-id"), Some("bad id with spaces"));
+    let _ = day(0);
+}
+
+on_both_backends!(
+    far_future_and_far_past_dates_are_refused_not_panicked_on,
+    bodies_must_be_json_objects_declared_as_json,
+    nul_characters_are_refused_everywhere_as_bad_input,
+    empty_patches_change_nothing_and_answer_the_resource,
+    paging_bounds_are_named,
+    an_oversized_body_with_a_valid_token_is_always_413,
+    every_answer_carries_a_request_id_and_the_security_headers,
+);
