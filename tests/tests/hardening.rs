@@ -261,6 +261,13 @@ async fn every_answer_carries_a_request_id_and_the_security_headers(backend: Bac
         .await;
     assert_ne!(r.header("x-request-id"), Some("bad id with spaces"));
     let _ = day(0);
+    for page in ["/events", "/swagger-ui/"] {
+        let r = app.get(page, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("frame-ancestors 'none'"), "{page}: {csp}");
+        assert!(csp.contains("default-src 'self'"), "{page}: {csp}");
+    }
 }
 
 on_both_backends!(

@@ -109,15 +109,57 @@ async fn serve() -> Result<(), String> {
                 )
             })?;
     let running = start(built, &settings, listener).map_err(|e| e.to_string())?;
+    let drain = std::time::Duration::from_secs(settings.server.drain_seconds);
+    tokio::spawn(shut_down_on_signal(
+        running.server.handle(),
+        running.draining.clone(),
+        drain,
+    ));
     let base = format!("http://{}", running.addr);
     tracing::info!(profile = %settings.profile, "listening on {base}");
-    println!("api-server listening on {base}");
-    println!("  Swagger UI:  {base}/swagger-ui/");
-    println!("  Event page:  {base}/events");
-    println!(
-        "  First admin: printf 'a-long-password\\n' | api-server create-admin --username admin"
+    // The friendly lines are for a person at a terminal; a log file gets only log lines.
+    if std::io::stdout().is_terminal() {
+        println!("api-server listening on {base}");
+        println!("  Swagger UI:  {base}/swagger-ui/");
+        println!("  Event page:  {base}/events");
+        println!(
+            "  First admin: printf 'a-long-password\\n' | api-server create-admin --username admin"
+        );
+    }
+    running.server.await.map_err(|e| e.to_string())?;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// On SIGTERM or SIGINT: answer `/ready` with 503 at once, keep serving for `drain` so a load
+/// balancer notices and stops sending, then stop accepting and let in-flight requests finish
+/// (up to `server.shutdown_timeout_seconds`).
+async fn shut_down_on_signal(
+    server: actix_web::dev::ServerHandle,
+    draining: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    drain: std::time::Duration,
+) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for shutdown signals");
+        return;
+    };
+    let which = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(
+        signal = which,
+        drain_seconds = drain.as_secs(),
+        "shutdown started: /ready answers 503 while the instance drains"
     );
-    running.server.await.map_err(|e| e.to_string())
+    draining.store(true, std::sync::atomic::Ordering::Release);
+    tokio::time::sleep(drain).await;
+    tracing::info!("shutdown: listener closing, finishing in-flight requests");
+    server.stop(true).await;
 }
 
 async fn create_admin(username: &str) -> Result<(), String> {

@@ -36,10 +36,12 @@ pub struct Built {
     pub api: ApiConfig,
 }
 
-/// A started server: where it listens and the future that runs it (await it to serve).
+/// A started server: where it listens, the future that runs it (await it to serve) and the
+/// readiness switch its shutdown turns off.
 pub struct Running {
     pub addr: SocketAddr,
     pub server: Server,
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Running {
@@ -70,6 +72,13 @@ fn policy(settings: &Settings) -> Result<BookingPolicy, StartError> {
 /// Invalid settings, an unreachable or unusable database or Redis, a failed migration.
 pub async fn build(settings: &Settings) -> Result<Built, StartError> {
     let secret = settings.jwt_secret()?;
+    if secret.expose() == settings::DEVELOPMENT_JWT_SECRET {
+        tracing::warn!(
+            profile = %settings.profile,
+            "using the built-in development JWT secret: anyone can mint tokens; set JWT_SECRET \
+             (production refuses to start without one)"
+        );
+    }
     let policy = policy(settings)?;
 
     let store = open_repositories(settings).await?;
@@ -117,6 +126,7 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         readiness: Readiness {
             probes,
             timeout: Duration::from_secs(2),
+            draining: Arc::default(),
         },
         api: ApiConfig {
             body_limit_bytes: settings.server.body_limit_bytes,
@@ -217,6 +227,7 @@ pub fn start(
     listener: TcpListener,
 ) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
+    let draining = built.readiness.draining.clone();
     let workers = match settings.server.workers {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
         n => n,
@@ -231,7 +242,13 @@ pub fn start(
     .workers(workers)
     .keep_alive(Duration::from_secs(settings.server.keep_alive_seconds))
     .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+    // Signals are handled by the binary, which drains before it stops (see `main.rs`).
+    .disable_signals()
     .listen(listener)?
     .run();
-    Ok(Running { addr, server })
+    Ok(Running {
+        addr,
+        server,
+        draining,
+    })
 }

@@ -4,7 +4,7 @@ pub const HELP: &str = "\
 slot-generator - create the hourly exam slots that must exist ahead of time
 
 USAGE:
-    slot-generator [--horizon-days N] [--capacity N] [--database-url URL] [--dry-run]
+    slot-generator [--horizon-days N] [--capacity N] [--database-url URL] [--dry-run] [--create]
 
 Creates every missing hourly slot from the next whole hour through now + the horizon, in bulk.
 Idempotent: a second run creates nothing. Safe when two copies run at once. Never deletes or
@@ -16,17 +16,22 @@ OPTIONS:
     --database-url URL   PostgreSQL URL (default DATABASE_URL; when neither is set, the
                          embedded database file at database.path)
     --dry-run            Print what would be created without writing anything
+    --create             Embedded database only: create the file when it does not exist
+                         (without it, a missing file is an error: a cron job in the wrong
+                         folder must not quietly fill a new, empty database)
     -h, --help           Print this help
     -V, --version        Print the version
 
 CONFIGURATION:
-    config/default.toml, then config/<APP_PROFILE>.toml, then the environment:
+    The defaults built into the binary, then (when present) config/default.toml and
+    config/<APP_PROFILE>.toml, then the environment:
     DATABASE_URL, APP_PROFILE, APP__BOOKING__HORIZON_DAYS, APP__BOOKING__SLOT_CAPACITY,
     APP__BOOKING__UTC_OFFSET (slots start on the hour in this offset). APP_CONFIG_DIR points at
     another config folder.
 
 OUTPUT AND EXIT CODE:
-    One summary line: created N slots, M already present, range FIRST .. LAST.
+    One summary line: a timestamp, the database written to (file path, or PostgreSQL host and
+    database name), created N slots, M already present, range FIRST .. LAST.
     Exit 0 on success; 1 when the database cannot be reached or the configuration is invalid;
     2 for invalid flags.
 
@@ -41,6 +46,7 @@ pub struct Options {
     pub capacity: Option<u32>,
     pub database_url: Option<String>,
     pub dry_run: bool,
+    pub create: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -63,6 +69,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, String> {
             "-h" | "--help" => return Ok(Parsed::Help),
             "-V" | "--version" => return Ok(Parsed::Version),
             "--dry-run" => o.dry_run = true,
+            "--create" => o.create = true,
             "--horizon-days" => {
                 let n: i64 = value()?
                     .parse()
@@ -112,6 +119,7 @@ mod tests {
                 capacity: Some(100),
                 database_url: None,
                 dry_run: true,
+                create: false,
             }))
         );
     }

@@ -56,18 +56,26 @@ async fn run(o: cli::Options) -> Result<String, String> {
         horizon: time::Duration::days(o.horizon_days.unwrap_or(b.horizon_days)),
     };
     let prepare = |e: ports::BackendError| format!("cannot prepare the database: {e}");
-    let store: Arc<dyn SlotRepository> =
-        match settings.database_choice().map_err(|e| e.to_string())? {
-            // One connection is plenty: the inserts run one after another.
-            DatabaseChoice::Postgres { url } => Arc::new(
-                adapter_sql::open_postgres(url.expose(), 1)
-                    .await
-                    .map_err(prepare)?,
-            ),
-            DatabaseChoice::Embedded { path } => {
-                Arc::new(adapter_sql::open_sqlite(&path).await.map_err(prepare)?)
+    let choice = settings.database_choice().map_err(|e| e.to_string())?;
+    let target = describe(&choice);
+    let store: Arc<dyn SlotRepository> = match choice {
+        // One connection is plenty: the inserts run one after another.
+        DatabaseChoice::Postgres { url } => Arc::new(
+            adapter_sql::open_postgres(url.expose(), 1)
+                .await
+                .map_err(prepare)?,
+        ),
+        DatabaseChoice::Embedded { path } => {
+            if !path.exists() && !o.create {
+                return Err(format!(
+                    "no database file at {}: run from the api-server's folder, set \
+                     APP__DATABASE__PATH or DATABASE_URL, or pass --create to start a new one",
+                    path.display()
+                ));
             }
-        };
+            Arc::new(adapter_sql::open_sqlite(&path).await.map_err(prepare)?)
+        }
+    };
     let slots = SlotService::from_parts(store, Arc::new(SystemClock), policy);
     let (horizon, report) = if o.dry_run {
         slots.plan_horizon().await
@@ -78,7 +86,9 @@ async fn run(o: cli::Options) -> Result<String, String> {
     let fmt = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let verb = if o.dry_run { "would create" } else { "created" };
     Ok(format!(
-        "{verb} {} slots, {} already present, range {} .. {} ({} hourly slots, capacity {})",
+        "{} {target}: {verb} {} slots, {} already present, range {} .. {} ({} hourly slots, \
+         capacity {})",
+        fmt(time::OffsetDateTime::now_utc()),
         report.created,
         report.already_present,
         fmt(horizon.first()),
@@ -86,4 +96,21 @@ async fn run(o: cli::Options) -> Result<String, String> {
         horizon.len(),
         policy.slot_capacity,
     ))
+}
+
+/// Names the database for the summary line, without credentials.
+fn describe(choice: &DatabaseChoice) -> String {
+    match choice {
+        DatabaseChoice::Embedded { path } => {
+            let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+            format!("sqlite {}", shown.display())
+        }
+        DatabaseChoice::Postgres { url } => {
+            // postgres://user:secret@host:port/name?options -> host:port/name
+            let rest = url.expose().split_once("://").map_or("", |(_, r)| r);
+            let after_user = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+            let shown = after_user.split('?').next().unwrap_or_default();
+            format!("postgres {shown}")
+        }
+    }
 }

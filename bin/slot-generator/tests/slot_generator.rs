@@ -20,11 +20,14 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// N from the summary line "created N slots, ...".
+/// N from the summary line "TIME DATABASE: created N slots, ..." (or "would create N").
 fn created(o: &Output) -> i64 {
     let line = stdout(o);
-    line.split_whitespace()
-        .nth(1)
+    let words: Vec<&str> = line.split_whitespace().collect();
+    words
+        .iter()
+        .position(|w| *w == "created" || *w == "create")
+        .and_then(|at| words.get(at + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("summary line: {line}"))
 }
@@ -62,7 +65,7 @@ async fn first_run_creates_ninety_days_of_hourly_slots_and_a_second_creates_none
     let second = run(db.url(), &[]);
     assert!(second.status.success());
     assert!(
-        stdout(&second).starts_with("created 0 slots"),
+        stdout(&second).contains(": created 0 slots"),
         "{}",
         stdout(&second)
     );
@@ -89,13 +92,6 @@ async fn two_concurrent_runs_create_each_slot_exactly_once() {
     let (total, distinct) = counts(db.url()).await;
     assert_eq!(total, distinct, "no duplicates");
     assert!((24 * 90 - 1..=24 * 90 + 1).contains(&total));
-    let created = |o: &Output| -> i64 {
-        stdout(o)
-            .split_whitespace()
-            .nth(1)
-            .and_then(|n| n.parse().ok())
-            .expect("count")
-    };
     assert_eq!(
         created(&a) + created(&b),
         total,
@@ -109,7 +105,7 @@ async fn flags_set_the_horizon_and_dry_run_writes_nothing() {
     let dry = run(db.url(), &["--horizon-days", "2", "--dry-run"]);
     assert!(dry.status.success(), "{dry:?}");
     assert!(
-        stdout(&dry).starts_with("would create 4"),
+        stdout(&dry).contains(": would create 4"),
         "{}",
         stdout(&dry)
     );
@@ -122,7 +118,7 @@ async fn flags_set_the_horizon_and_dry_run_writes_nothing() {
     // The dry run after a real one finds everything present.
     let dry = run(db.url(), &["--horizon-days", "2", "--dry-run"]);
     assert!(
-        stdout(&dry).starts_with("would create 0"),
+        stdout(&dry).contains(": would create 0"),
         "{}",
         stdout(&dry)
     );
@@ -161,7 +157,7 @@ async fn without_a_database_url_it_fills_the_embedded_file_the_server_reads() {
     let created = created(&first);
     assert!((47..=49).contains(&created), "{first:?}");
     let second = embedded();
-    assert!(stdout(&second).starts_with("created 0 slots"), "{second:?}");
+    assert!(stdout(&second).contains(": created 0 slots"), "{second:?}");
     let from = time::OffsetDateTime::now_utc();
     let slots = ports::SlotRepository::list_between(
         file.store(),
@@ -175,4 +171,48 @@ async fn without_a_database_url_it_fills_the_embedded_file_the_server_reads() {
         created,
         "the server's store sees what the generator wrote"
     );
+}
+
+#[test]
+fn from_an_empty_folder_it_refuses_to_invent_a_database_unless_asked() {
+    let folder = std::env::temp_dir().join(format!("slotgen-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&folder).expect("folder");
+    let in_folder = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(&folder)
+            .env_remove("DATABASE_URL")
+            .env_remove("APP__DATABASE__PATH")
+            .env_remove("APP_CONFIG_DIR")
+            .env("APP_PROFILE", "test")
+            .args(args)
+            .output()
+            .expect("slot-generator runs")
+    };
+    // No config folder here: the built-in defaults apply. No database file: refused.
+    let refused = in_folder(&["--horizon-days", "1"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--create"));
+    assert!(!folder.join("data/exam-booking.sqlite3").exists());
+
+    let made = in_folder(&["--horizon-days", "1", "--create"]);
+    assert!(made.status.success(), "{made:?}");
+    let line = stdout(&made);
+    let file = folder.join("data/exam-booking.sqlite3");
+    assert!(file.exists());
+    // The summary names the database it wrote to and when.
+    assert!(
+        line.contains("sqlite ") && line.contains("exam-booking.sqlite3"),
+        "{line}"
+    );
+    let stamp = line.split_whitespace().next().unwrap_or_default();
+    assert!(
+        time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339).is_ok(),
+        "{line}"
+    );
+    let again = in_folder(&["--horizon-days", "1"]);
+    assert!(
+        again.status.success(),
+        "an existing file needs no --create: {again:?}"
+    );
+    let _ = std::fs::remove_dir_all(&folder);
 }

@@ -16,6 +16,12 @@ use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Everything from this origin, inline styles (Swagger UI sets some), data: images (its icons),
+/// and never inside a frame.
+const SWAGGER_CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; frame-ancestors 'none'";
+
 /// Longest incoming request id that is passed on; longer or odd ones are replaced.
 const MAX_INCOMING_ID: usize = 64;
 
@@ -86,6 +92,13 @@ pub async fn request_log(
         actix_web::http::header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    if path.starts_with("/swagger-ui") {
+        // Swagger UI is served from the binary; its page sets inline styles, nothing else.
+        headers.insert(
+            actix_web::http::header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(SWAGGER_CSP),
+        );
+    }
     Ok(res)
 }
 

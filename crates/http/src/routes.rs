@@ -23,11 +23,13 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
 }
 
-/// The probes behind `/ready`.
+/// The probes behind `/ready`, and the switch that takes the instance out of rotation while it
+/// shuts down.
 #[derive(Clone)]
 pub struct Readiness {
     pub probes: Vec<Arc<dyn HealthProbe>>,
     pub timeout: Duration,
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Readiness {

@@ -49,6 +49,7 @@ pub struct ServerSettings {
     pub workers: usize,
     pub body_limit_bytes: usize,
     pub shutdown_timeout_seconds: u64,
+    pub drain_seconds: u64,
     pub keep_alive_seconds: u64,
 }
 

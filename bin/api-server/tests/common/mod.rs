@@ -17,6 +17,24 @@ pub struct Server {
     pub base: String,
 }
 
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for the process to exit on its own.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -87,13 +105,21 @@ pub async fn spawn_servers(db: &TestDb, redis: &TestRedis, n: usize) -> Vec<Serv
 
 /// Starts each command as a server on a free port and waits until all answer `/health`.
 pub async fn start_all(commands: impl IntoIterator<Item = Command>) -> Vec<Server> {
+    let quiet = commands.into_iter().map(|mut cmd| {
+        cmd.stdout(Stdio::null());
+        cmd
+    });
+    start_as_given(quiet).await
+}
+
+/// As [`start_all`], keeping whatever standard output each command was given.
+pub async fn start_as_given(commands: impl IntoIterator<Item = Command>) -> Vec<Server> {
     let client = awc::Client::default();
     let mut servers = Vec::new();
     for mut cmd in commands {
         let port = free_port();
         let child = cmd
             .env("PORT", port.to_string())
-            .stdout(Stdio::null())
             .spawn()
             .expect("api-server starts");
         servers.push(Server {

@@ -4,6 +4,7 @@ use crate::dto::HealthBody;
 use crate::routes::Readiness;
 use actix_web::{web, HttpResponse};
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 #[utoipa::path(
     get, path = "/health", tag = "operations",
@@ -20,10 +21,18 @@ pub async fn live() -> HttpResponse {
     get, path = "/ready", tag = "operations",
     responses(
         (status = 200, description = "Every backing service answers", body = HealthBody),
-        (status = 503, description = "Some backing service does not answer", body = HealthBody),
+        (status = 503, description = "Some backing service does not answer, or the instance is shutting down", body = HealthBody),
     )
 )]
 pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
+    if readiness.draining.load(Ordering::Acquire) {
+        // Shutting down: the load balancer should stop sending here while in-flight requests
+        // finish.
+        return HttpResponse::ServiceUnavailable().json(HealthBody {
+            status: "draining",
+            checks: BTreeMap::new(),
+        });
+    }
     let results = futures_join_all(&readiness).await;
     let healthy = results.values().all(|v| *v == "ok");
     let body = HealthBody {

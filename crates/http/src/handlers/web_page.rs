@@ -15,7 +15,8 @@ fn page(content_type: &'static str, body: &'static str) -> HttpResponse {
         // The page only talks to this origin.
         .insert_header((
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' https: http: data:; style-src 'self'",
+            "default-src 'self'; img-src 'self' https: http: data:; style-src 'self'; \
+             frame-ancestors 'none'",
         ))
         .body(body)
 }
