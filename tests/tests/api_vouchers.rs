@@ -155,8 +155,11 @@ async fn claims_count_down_once_per_user_and_sold_out_vouchers_leave_the_page(ba
     let (carol, _) = app.user().await;
     let r = app.call("POST", &claim_path, Some(&carol), None).await;
     assert_eq!(r.code(), "sold_out");
+    // Once sold out, every press is answered from memory as sold out, the claimer's too (her
+    // claim is listed under /users/me/vouchers).
     let r = app.call("POST", &claim_path, Some(&alice), None).await;
-    assert_eq!(r.code(), "already_claimed", "also once sold out");
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "sold_out");
 
     let r = app
         .call("POST", "/api/v1/events/99999/claim", Some(&carol), None)
@@ -349,3 +352,48 @@ on_both_backends!(
     own_vouchers_are_listed_newest_first_and_used_once,
     the_event_page_and_its_assets_are_served_locally,
 );
+
+#[actix_web::test]
+async fn presses_after_a_sell_out_need_neither_redis_nor_the_database() {
+    let app = TestApp::spawn(Backend::Server).await;
+    let (admin, _) = app.admin().await;
+    let book_id = book(&app, &admin, "Ubik").await;
+    let v = voucher(
+        &app,
+        &admin,
+        json!({"book_id": book_id, "code": "UBIK-1", "quantity": 1}),
+    )
+    .await;
+    let claim_path = format!("/api/v1/events/{}/claim", v["id"]);
+    let (first, _) = app.user().await;
+    let (late, _) = app.user().await;
+    let r = app.call("POST", &claim_path, Some(&first), None).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = app.call("POST", &claim_path, Some(&late), None).await;
+    assert_eq!(r.code(), "sold_out");
+
+    // Take both away: the gate's keys and the whole database.
+    app.redis().flush_prefix().await;
+    let name = app.pg().url().rsplit('/').next().expect("name").to_owned();
+    let mut admin_conn = {
+        use diesel_async::AsyncConnection;
+        diesel_async::AsyncPgConnection::establish(&integration_tests::db::admin_url())
+            .await
+            .expect("admin")
+    };
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin_conn)
+        .await
+        .expect("dropped");
+
+    // Within the memo's second, presses are still answered, and correctly.
+    let r = app.call("POST", &claim_path, Some(&late), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.code(), "sold_out");
+    // A bad token is still refused first.
+    let r = app
+        .call("POST", &claim_path, Some("not-a-token"), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}

@@ -17,7 +17,9 @@ use ports::{
     Admission, AdmissionGate, ClaimError, Clock, CreateVoucherError, NewVoucher,
     UpdateVoucherError, UseClaimError, VoucherChanges, VoucherRepository,
 };
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 /// Input of a new voucher, as received.
@@ -44,6 +46,39 @@ pub struct VoucherService {
     vouchers: Arc<dyn VoucherRepository>,
     gate: Arc<dyn AdmissionGate>,
     clock: Arc<dyn Clock>,
+    sold_out: Arc<SoldOutMemo>,
+}
+
+/// How long this process trusts its own "sold out" without asking anyone. A quantity only
+/// grows, so a voucher stays sold out until an admin raises it: a raise on this process clears
+/// the memo at once, one on another process reopens the voucher here within this time.
+const SOLD_OUT_MEMO: Duration = Duration::from_secs(1);
+
+/// Vouchers this process has seen sold out, and when. During a drop almost every press comes
+/// after the last unit went; those are answered from here, touching neither the database nor
+/// Redis.
+#[derive(Debug, Default)]
+struct SoldOutMemo(Mutex<HashMap<VoucherId, Instant>>);
+
+impl SoldOutMemo {
+    fn holds(&self, id: VoucherId) -> bool {
+        let memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        memo.get(&id)
+            .is_some_and(|seen| seen.elapsed() < SOLD_OUT_MEMO)
+    }
+
+    fn remember(&self, id: VoucherId) {
+        let mut memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        memo.retain(|_, seen| seen.elapsed() < SOLD_OUT_MEMO);
+        memo.insert(id, Instant::now());
+    }
+
+    fn forget(&self, id: VoucherId) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    }
 }
 
 impl std::fmt::Debug for VoucherService {
@@ -65,7 +100,14 @@ impl VoucherService {
             vouchers: deps.vouchers.clone(),
             gate: deps.gate.clone(),
             clock: deps.clock.clone(),
+            sold_out: Arc::default(),
         }
+    }
+
+    /// True when this process saw `id` sold out a moment ago: a press can be answered
+    /// `sold_out` before anything else is asked.
+    pub fn known_sold_out(&self, id: VoucherId) -> bool {
+        self.sold_out.holds(id)
     }
 
     /// The vouchers on the event page right now.
@@ -82,6 +124,9 @@ impl VoucherService {
     /// `NotFound`, `Conflict::AlreadyClaimed` (also after it sold out), `Conflict::SoldOut`,
     /// `Invalid::ClaimWindow` before it opens or after it closes.
     pub async fn claim(&self, actor: &Actor, id: VoucherId) -> Result<Claim, AppError> {
+        if self.sold_out.holds(id) {
+            return Err(Conflict::SoldOut.into());
+        }
         let user = actor.user_id;
         let mut admission = hint(self.gate.admit(id, user).await, "admit");
         if admission == Some(Admission::Unknown) {
@@ -96,7 +141,10 @@ impl VoucherService {
         }
         match admission {
             Some(Admission::AlreadyClaimed) => return Err(Conflict::AlreadyClaimed.into()),
-            Some(Admission::SoldOut) => return Err(Conflict::SoldOut.into()),
+            Some(Admission::SoldOut) => {
+                self.sold_out.remember(id);
+                return Err(Conflict::SoldOut.into());
+            }
             _ => {}
         }
         let admitted = admission == Some(Admission::Admitted);
@@ -106,6 +154,7 @@ impl VoucherService {
                 hint(self.gate.claimed(id, user).await, "record claim");
             }
             Err(ClaimError::SoldOut) => {
+                self.sold_out.remember(id);
                 hint(self.gate.sold_out(id).await, "mark sold out");
             }
             Err(e) => {
@@ -263,7 +312,9 @@ impl VoucherService {
                 }
                 UpdateVoucherError::Backend(b) => b.into(),
             })?;
-        // The gate re-seeds from the database on the next claim.
+        // The gate re-seeds from the database on the next claim; a raised quantity reopens the
+        // voucher here at once (other processes within `SOLD_OUT_MEMO`).
+        self.sold_out.forget(id);
         hint(self.gate.forget(id).await, "forget");
         Ok(updated)
     }

@@ -1,7 +1,7 @@
 //! The shared cache on Redis: one key per user's session state, one tag per date of seat
 //! counters, and one epoch tag that retags every date at once. Availability reads fetch the
-//! session, the date's tag and the epoch in one script call; every other authenticated request
-//! is one `GET`.
+//! session, the date's tag and the epoch in one `MGET` (a script creates a missing tag); every
+//! other authenticated request is one `GET`.
 
 use crate::RedisBackend;
 use async_trait::async_trait;

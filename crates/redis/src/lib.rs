@@ -10,18 +10,25 @@ pub use cache::RedisCache;
 pub use lock::RedisLock;
 
 use async_trait::async_trait;
+use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
+use deadpool_redis::redis::{self, Cmd, Pipeline, RedisError, RedisFuture, Value};
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 use ports::{BackendError, HealthProbe};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Answers fail fast when Redis is gone instead of hanging the request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// No command waits longer than this for its answer.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A pool plus the key prefix every key of this deployment starts with.
+/// The pool (which dials and configures connections), the key prefix every key of this
+/// deployment starts with, and the one connection every request shares.
 #[derive(Clone)]
 pub struct RedisBackend {
     pool: Pool,
     prefix: String,
+    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -55,6 +62,7 @@ impl RedisBackend {
         Ok(Self {
             pool,
             prefix: prefix.to_owned(),
+            shared: Arc::default(),
         })
     }
 
@@ -78,8 +86,86 @@ impl RedisBackend {
         format!("{}{rest}", self.prefix)
     }
 
-    async fn conn(&self) -> Result<deadpool_redis::Connection, BackendError> {
-        self.pool.get().await.map_err(BackendError::new)
+    /// The shared connection. Every command of this process goes over one multiplexed
+    /// connection: concurrent requests are pipelined on it, so a burst costs Redis a few reads
+    /// and writes instead of one pair per command, and costs this process one socket. It is
+    /// dialled through the pool and replaced after a connection error.
+    async fn conn(&self) -> Result<SharedConn, BackendError> {
+        let held = self
+            .shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let conn = match held {
+            Some(conn) => conn,
+            None => {
+                let pooled = self.pool.get().await.map_err(BackendError::new)?;
+                let conn = deadpool_redis::Connection::take(pooled);
+                *self.shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
+                conn
+            }
+        };
+        Ok(SharedConn {
+            conn,
+            slot: self.shared.clone(),
+        })
+    }
+}
+
+/// A handle on the shared connection that gives it up after a connection error, so the next
+/// command dials afresh, and bounds every command by `COMMAND_TIMEOUT`.
+pub(crate) struct SharedConn {
+    conn: MultiplexedConnection,
+    slot: Arc<Mutex<Option<MultiplexedConnection>>>,
+}
+
+impl SharedConn {
+    fn settle<T>(
+        &self,
+        outcome: Result<Result<T, RedisError>, tokio::time::error::Elapsed>,
+    ) -> Result<T, RedisError> {
+        let outcome = outcome.unwrap_or_else(|_| {
+            Err(RedisError::from(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "redis command timed out",
+            )))
+        });
+        if let Err(e) = &outcome {
+            if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
+                *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            }
+        }
+        outcome
+    }
+}
+
+impl ConnectionLike for SharedConn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(async move {
+            let outcome =
+                tokio::time::timeout(COMMAND_TIMEOUT, self.conn.req_packed_command(cmd)).await;
+            self.settle(outcome)
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(async move {
+            let outcome = tokio::time::timeout(
+                COMMAND_TIMEOUT,
+                self.conn.req_packed_commands(pipeline, offset, count),
+            )
+            .await;
+            self.settle(outcome)
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.conn.get_db()
     }
 }
 
@@ -95,7 +181,7 @@ impl HealthProbe for RedisProbe {
 
     async fn check(&self) -> Result<(), BackendError> {
         let mut conn = self.0.conn().await?;
-        let _: String = deadpool_redis::redis::cmd("PING")
+        let _: String = redis::cmd("PING")
             .query_async(&mut conn)
             .await
             .map_err(BackendError::new)?;

@@ -13,6 +13,7 @@ mod postgres;
 mod rows;
 mod schema;
 mod sqlite;
+mod statements;
 
 pub use postgres::{run_migrations as run_pg_migrations, PgStore};
 pub use sqlite::{run_migrations as run_sqlite_migrations, SqliteStore};

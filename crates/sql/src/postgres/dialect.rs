@@ -9,14 +9,8 @@ use diesel::query_source::AliasedField;
 use diesel::sql_types::{Array, BigInt, Integer};
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
-use std::borrow::Cow;
 
 diesel::alias!(exam_slots as locked_slots: LockedSlots);
-
-/// Raw statements are written with PostgreSQL's `$n` placeholders.
-pub(super) fn sql(text: &'static str) -> Cow<'static, str> {
-    Cow::Borrowed(text)
-}
 
 /// `SELECT starts_at FROM exam_slots AS locked WHERE starts_at in [start, end) ORDER BY
 /// starts_at FOR UPDATE`: used as the row set of counter updates, it takes the row locks in
@@ -33,37 +27,20 @@ pub(super) fn slots_in(start: i64, end: i64) -> _ {
         .for_update()
 }
 
-/// A confirm in one statement, one round trip: lock the reservation if it is still pending and
-/// has not started, lock its slots in ascending order, add its seats where
-/// `confirmed + seats <= capacity`, and flip the status only if every covered slot took them.
-/// If any slot did not, the status is set to a value the `status` CHECK refuses, which aborts
-/// the whole statement: no seat taken, nothing changed. No rows means it was not pending (or has
-/// started, or does not exist); the caller reads the record to say which.
-pub(super) const CONFIRM_IN_ONE_STATEMENT: Option<&str> = Some(
-    "WITH target AS ( \
-         SELECT id, starts_at, ends_at, seats FROM reservations \
-         WHERE id = $1 AND status = 'pending' AND starts_at > $2 \
-         FOR UPDATE \
-     ), locked AS ( \
-         SELECT s.starts_at FROM exam_slots s JOIN target t \
-           ON s.starts_at >= t.starts_at AND s.starts_at < t.ends_at \
-         ORDER BY s.starts_at \
-         FOR UPDATE OF s \
-     ), taken AS ( \
-         UPDATE exam_slots s SET confirmed = s.confirmed + t.seats \
-         FROM target t \
-         WHERE s.starts_at IN (SELECT starts_at FROM locked) \
-           AND s.confirmed + t.seats <= s.capacity \
-         RETURNING s.starts_at \
-     ) \
-     UPDATE reservations r \
-     SET status = CASE WHEN (SELECT COUNT(*) FROM taken) = (t.ends_at - t.starts_at) / 3600 \
-                       THEN 'confirmed' ELSE 'refused: no room' END, \
-         updated_at = $2 \
-     FROM target t WHERE r.id = t.id \
-     RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
-               r.updated_at",
-);
+/// A confirm in one statement, one round trip (`statements::ConfirmInOneStatement`), prepared
+/// once per connection. No rows means it was not pending (or has started, or does not exist);
+/// the caller reads the record to say which.
+pub(super) async fn confirm_in_one_statement(
+    conn: &mut Db,
+    id: i64,
+    now: i64,
+) -> Option<QueryResult<Vec<ReservationRow>>> {
+    Some(
+        crate::statements::ConfirmInOneStatement { id, now }
+            .load(conn)
+            .await,
+    )
+}
 
 /// Reads a reservation and locks it until the transaction ends.
 pub(super) async fn reservation_for_update(

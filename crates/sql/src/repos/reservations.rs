@@ -4,10 +4,11 @@ use super::{dialect, Db, Store};
 use crate::errors::{backend, is_check_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
+use crate::statements::{InsertIfRoom, UpdatePendingIfRoom};
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer};
+use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::{HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats};
 use ports::{
@@ -17,23 +18,6 @@ use ports::{
 use time::OffsetDateTime;
 
 type Change = ChangeReservationError;
-
-/// Inserts a pending reservation only if every covered slot exists with enough room, in one
-/// statement.
-const INSERT_IF_ROOM: &str = "\
-    INSERT INTO reservations (user_id, starts_at, ends_at, seats, status, created_at, updated_at) \
-    SELECT $1, $2, $3, $4, 'pending', $5, $5 \
-    WHERE (SELECT COUNT(*) FROM exam_slots \
-           WHERE starts_at >= $2 AND starts_at < $3 AND capacity - confirmed >= $4) = $6 \
-    RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at";
-
-/// Changes a pending reservation only if it is still pending and the new range has room.
-const UPDATE_PENDING_IF_ROOM: &str = "\
-    UPDATE reservations SET starts_at = $2, ends_at = $3, seats = $4, updated_at = $5 \
-    WHERE id = $1 AND status = 'pending' \
-      AND (SELECT COUNT(*) FROM exam_slots \
-           WHERE starts_at >= $2 AND starts_at < $3 AND capacity - confirmed >= $4) = $6 \
-    RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at";
 
 fn hours(range: &HourRange) -> i64 {
     i64::from(range.hours())
@@ -175,19 +159,17 @@ async fn confirm_tx(
     .await
 }
 
-/// The confirm as the backend's single statement (see `dialect::CONFIRM_IN_ONE_STATEMENT`):
+/// The confirm as the backend's single statement (see `dialect::confirm_in_one_statement`):
 /// one round trip, and the slot rows are locked only for that statement.
 async fn confirm_in_one_statement(
     conn: &mut Db,
-    statement: &'static str,
     id: ReservationId,
     now: i64,
 ) -> Result<ReservationRow, TxError<Change>> {
-    let confirmed: Result<Vec<ReservationRow>, _> = diesel::sql_query(statement)
-        .bind::<BigInt, _>(id.0)
-        .bind::<BigInt, _>(now)
-        .load(conn)
-        .await;
+    let confirmed = match dialect::confirm_in_one_statement(conn, id.0, now).await {
+        Some(outcome) => outcome,
+        None => return confirm_tx(conn, id, now).await,
+    };
     match confirmed {
         Ok(rows) => rows
             .into_iter()
@@ -298,17 +280,17 @@ async fn settle(
 impl ReservationRepository for Store {
     async fn create(&self, new: NewReservation) -> Result<Reservation, CreateReservationError> {
         let mut conn = self.conn().await?;
-        let now = secs(new.now);
-        let rows: Vec<ReservationRow> = diesel::sql_query(dialect::sql(INSERT_IF_ROOM))
-            .bind::<BigInt, _>(new.user_id.0)
-            .bind::<BigInt, _>(secs(new.range.start()))
-            .bind::<BigInt, _>(secs(new.range.end()))
-            .bind::<Integer, _>(seats_i32(new.seats))
-            .bind::<BigInt, _>(now)
-            .bind::<BigInt, _>(hours(&new.range))
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
+        let rows: Vec<ReservationRow> = InsertIfRoom {
+            user_id: new.user_id.0,
+            starts_at: secs(new.range.start()),
+            ends_at: secs(new.range.end()),
+            seats: seats_i32(new.seats),
+            now: secs(new.now),
+            hours: hours(&new.range),
+        }
+        .load(&mut conn)
+        .await
+        .map_err(backend)?;
         match rows.into_iter().next() {
             Some(row) => Ok(row.into_reservation()?),
             None => match missing_or_full(&mut conn, &new.range)
@@ -380,16 +362,17 @@ impl ReservationRepository for Store {
         now: OffsetDateTime,
     ) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let rows: Vec<ReservationRow> = diesel::sql_query(dialect::sql(UPDATE_PENDING_IF_ROOM))
-            .bind::<BigInt, _>(id.0)
-            .bind::<BigInt, _>(secs(range.start()))
-            .bind::<BigInt, _>(secs(range.end()))
-            .bind::<Integer, _>(seats_i32(seats))
-            .bind::<BigInt, _>(secs(now))
-            .bind::<BigInt, _>(hours(&range))
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
+        let rows: Vec<ReservationRow> = UpdatePendingIfRoom {
+            id: id.0,
+            starts_at: secs(range.start()),
+            ends_at: secs(range.end()),
+            seats: seats_i32(seats),
+            now: secs(now),
+            hours: hours(&range),
+        }
+        .load(&mut conn)
+        .await
+        .map_err(backend)?;
         match rows.into_iter().next() {
             Some(row) => Ok(row.into_reservation()?),
             None => Err(explain(&mut conn, id, ReservationStatus::Pending, Some(&range)).await),
@@ -398,13 +381,7 @@ impl ReservationRepository for Store {
 
     async fn confirm(&self, id: ReservationId, now: OffsetDateTime) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let now = secs(now);
-        let outcome = match dialect::CONFIRM_IN_ONE_STATEMENT {
-            Some(statement) => {
-                retry_tx!(confirm_in_one_statement(&mut conn, statement, id, now).await)
-            }
-            None => retry_tx!(confirm_tx(&mut conn, id, now).await),
-        };
+        let outcome = retry_tx!(confirm_in_one_statement(&mut conn, id, secs(now)).await);
         settle(&mut conn, id, ReservationStatus::Pending, outcome).await
     }
 

@@ -10,13 +10,6 @@ use diesel::prelude::*;
 use diesel::query_source::AliasedField;
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
-use std::borrow::Cow;
-
-/// Raw statements are written with PostgreSQL's `$n` placeholders; SQLite's numbered form is
-/// `?n`.
-pub(super) fn sql(text: &'static str) -> Cow<'static, str> {
-    Cow::Owned(text.replace('$', "?"))
-}
 
 diesel::alias!(exam_slots as slots_in_range: SlotsInRange);
 
@@ -32,9 +25,15 @@ pub(super) fn slots_in(start: i64, end: i64) -> _ {
         .select(starts_at)
 }
 
-/// SQLite runs in process: several statements in one transaction cost no round trips, so the
-/// confirm stays the plain transaction (see `confirm_tx`).
-pub(super) const CONFIRM_IN_ONE_STATEMENT: Option<&str> = None;
+/// SQLite runs in process: several statements in one transaction cost no round trips, so there
+/// is no one-statement confirm here and the caller runs the plain transaction (`confirm_tx`).
+pub(super) async fn confirm_in_one_statement(
+    _conn: &mut Db,
+    _id: i64,
+    _now: i64,
+) -> Option<QueryResult<Vec<ReservationRow>>> {
+    None
+}
 
 /// Reads a reservation through a no-op write, which takes the database's write lock: nothing
 /// can change it between this read and the writes that follow in the same transaction.
