@@ -123,6 +123,17 @@ impl Report {
             .join(" ")
     }
 
+    /// Runs one after another, as one report: their requests over their summed time.
+    pub fn combine(reports: Vec<Report>) -> Report {
+        let mut all = Report::default();
+        for r in reports {
+            all.elapsed += r.elapsed;
+            all.merge(r);
+        }
+        all.latencies_us.sort_unstable();
+        all
+    }
+
     fn merge(&mut self, other: Report) {
         self.requests += other.requests;
         self.latencies_us.extend(other.latencies_us);

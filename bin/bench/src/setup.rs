@@ -17,8 +17,12 @@ pub const DROP_QUANTITY: i64 = 200;
 /// The confirm storm: 400 reservations of 200 seats on one slot of 50,000 (250 fit).
 pub const STORM: usize = 400;
 pub const STORM_SEATS: i64 = 200;
-/// Day (from today) and hour of the hot slot.
-const HOT: (i64, i64) = (30, 9);
+/// The storm runs this many times, each on a hot slot of its own, so the rate is a steady
+/// state rather than the warm-up of one 400-request burst.
+pub const STORM_ROUNDS: usize = 8;
+/// Day (from today) of the hot slots; round `r` storms hour `HOT_FIRST_HOUR + r`.
+const HOT_DAY: i64 = 30;
+const HOT_FIRST_HOUR: i64 = 8;
 
 pub struct Fixture {
     pub admin: String,
@@ -28,7 +32,8 @@ pub struct Fixture {
     /// Tokens of all `READERS` users.
     pub readers: Vec<String>,
     pub dates: Vec<String>,
-    pub storm_ids: Vec<i64>,
+    /// The pending reservations of each storm round.
+    pub storm_ids: Vec<Vec<i64>>,
 }
 
 pub fn slot(day: i64, hour: i64) -> String {
@@ -131,34 +136,9 @@ pub fn prepare(base: &str, admin_user: &str, admin_password: &str) -> Fixture {
     let readers = accounts(base, &usernames);
     let tokens = readers[..USERS].to_vec();
     let usernames = usernames[..USERS].to_vec();
-    let storm = STORM;
-
-    // The storm's pending reservations, created through the API with the users' tokens.
-    let ids = Arc::new(Mutex::new(Vec::with_capacity(storm)));
-    let (t, sink) = (Arc::new(tokens.clone()), ids.clone());
-    let body = serde_json::json!({
-        "starts_at": slot(HOT.0, HOT.1),
-        "ends_at": slot(HOT.0, HOT.1 + 1),
-        "seats": STORM_SEATS,
-    });
-    let base_owned = base.to_owned();
-    crate::load::run_collect(
-        &base_owned,
-        Plan::counted(32, storm as u64),
-        Arc::new(move |i| {
-            Request::post(
-                "/api/v1/reservations",
-                Some(&t[i as usize % t.len()]),
-                body.clone(),
-            )
-        }),
-        Arc::new(move |v: &serde_json::Value| {
-            if let (Some(id), Ok(mut s)) = (v["id"].as_i64(), sink.lock()) {
-                s.push(id);
-            }
-        }),
-    );
-    let storm_ids = ids.lock().map(|v| v.clone()).unwrap_or_default();
+    let storm_ids = (0..STORM_ROUNDS)
+        .map(|round| storm(base, &tokens, HOT_FIRST_HOUR + round as i64))
+        .collect();
     let today = time::OffsetDateTime::now_utc().date();
     let dates = (0..DATES)
         .map(|d| (today + time::Duration::days(5 + d)).to_string())
@@ -173,8 +153,39 @@ pub fn prepare(base: &str, admin_user: &str, admin_password: &str) -> Fixture {
     }
 }
 
-pub fn hot_slot_confirmed(base: &str, f: &Fixture) -> i64 {
-    let date = (time::OffsetDateTime::now_utc().date() + time::Duration::days(HOT.0)).to_string();
+/// `STORM` pending reservations of `STORM_SEATS` on the hot slot at `hour`, created through the
+/// API with the users' tokens.
+fn storm(base: &str, tokens: &[String], hour: i64) -> Vec<i64> {
+    let ids = Arc::new(Mutex::new(Vec::with_capacity(STORM)));
+    let (t, sink) = (Arc::new(tokens.to_vec()), ids.clone());
+    let body = serde_json::json!({
+        "starts_at": slot(HOT_DAY, hour),
+        "ends_at": slot(HOT_DAY, hour + 1),
+        "seats": STORM_SEATS,
+    });
+    crate::load::run_collect(
+        base,
+        Plan::counted(32, STORM as u64),
+        Arc::new(move |i| {
+            Request::post(
+                "/api/v1/reservations",
+                Some(&t[i as usize % t.len()]),
+                body.clone(),
+            )
+        }),
+        Arc::new(move |v: &serde_json::Value| {
+            if let (Some(id), Ok(mut s)) = (v["id"].as_i64(), sink.lock()) {
+                s.push(id);
+            }
+        }),
+    );
+    let ids = ids.lock().map(|v| v.clone()).unwrap_or_default();
+    ids
+}
+
+/// The confirmed seats of storm round `round`'s hot slot.
+pub fn hot_slot_confirmed(base: &str, f: &Fixture, round: usize) -> i64 {
+    let date = (time::OffsetDateTime::now_utc().date() + time::Duration::days(HOT_DAY)).to_string();
     let r = call(
         base,
         "GET",
@@ -182,7 +193,7 @@ pub fn hot_slot_confirmed(base: &str, f: &Fixture) -> i64 {
         Some(&f.admin),
         None,
     );
-    r["slots"][HOT.1 as usize]["confirmed"]
+    r["slots"][(HOT_FIRST_HOUR as usize) + round]["confirmed"]
         .as_i64()
         .unwrap_or(-1)
 }

@@ -101,10 +101,18 @@ impl AuthService {
         };
         let verified = self.hasher.verify(password, hash).await?;
         match user {
-            Some(user) if verified => self
-                .tokens
-                .issue(&user, self.clock.now())
-                .map_err(|e| AppError::Backend(ports::BackendError::new(e))),
+            Some(user) if verified => {
+                let issued = self
+                    .tokens
+                    .issue(&user, self.clock.now())
+                    .map_err(|e| AppError::Backend(ports::BackendError::new(e)))?;
+                // Warm the cache now, while the request is slow anyway: the session's first
+                // requests (a drop's one press) then need no database read.
+                if let Err(e) = self.rebuild(user.id).await {
+                    tracing::debug!(error = %e, "could not warm the session cache at log-in");
+                }
+                Ok(issued)
+            }
             _ => Err(Unauthenticated::BadCredentials.into()),
         }
     }

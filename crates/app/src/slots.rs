@@ -137,6 +137,14 @@ impl SlotService {
         Ok(DaySlots { date, slots })
     }
 
+    /// Which hour of the service offset it is now. The bookable part of a date only changes
+    /// when this does, so an answer rendered for a date's tag stays right within the hour.
+    pub fn window_hour(&self) -> i64 {
+        let now = self.clock.now();
+        let offset = i64::from(self.policy.offset.offset().whole_seconds());
+        (now.unix_timestamp() + offset).div_euclid(3600)
+    }
+
     /// Creates every missing slot from the next whole hour through now + the configured horizon
     /// (operators run this from cron through slot-generator; api-server runs it at start).
     ///

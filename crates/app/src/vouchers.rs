@@ -142,7 +142,14 @@ impl VoucherService {
         match admission {
             Some(Admission::AlreadyClaimed) => return Err(Conflict::AlreadyClaimed.into()),
             Some(Admission::SoldOut) => {
-                self.sold_out.remember(id);
+                // The gate's count can touch zero while admitted claims are still in flight,
+                // and a refused one gives its unit back: only the database's `remaining` says
+                // the voucher is really gone, and only then is it remembered.
+                if let Ok(Some(v)) = self.vouchers.get_voucher(id).await {
+                    if v.remaining == 0 {
+                        self.sold_out.remember(id);
+                    }
+                }
                 return Err(Conflict::SoldOut.into());
             }
             _ => {}

@@ -47,6 +47,7 @@ pub fn configure(
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(services))
+            .app_data(web::Data::new(slots::RenderedDays::default()))
             .app_data(web::Data::new(readiness))
             .app_data(web::PayloadConfig::new(config.body_limit_bytes))
             .route("/health", web::get().to(health::live))

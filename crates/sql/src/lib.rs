@@ -3,7 +3,7 @@
 //!
 //! The query logic is written once, in `repos/`, and compiled once per backend: each backend
 //! module names its connection type and supplies the few statements the two databases spell
-//! differently (row locks, bulk updates, placeholders) in its `dialect` module. The rules are
+//! differently (row locks, bulk updates, the one-statement confirm) in its `dialect` module. The rules are
 //! therefore the same everywhere: every port method that changes counters is one transaction
 //! whose statements are guarded on their own (status still as read, `confirmed + seats <=
 //! capacity`, `remaining > 0`), with a CHECK constraint as the last line.

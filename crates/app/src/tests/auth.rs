@@ -125,6 +125,8 @@ async fn log_in_issues_a_token_for_the_right_password() {
             claims: claims(u.id.0, u.session_version),
         })
     });
+    // The session cache is warmed at log-in, so the first requests need no database read.
+    m.expect_session_push(1);
     let t = m
         .services()
         .auth

@@ -41,16 +41,49 @@ fn claim() -> Claim {
 }
 
 #[tokio::test]
-async fn a_sold_out_answer_from_the_gate_never_reaches_the_database() {
+async fn a_sold_out_answer_from_the_gate_never_claims_and_is_remembered_once_confirmed() {
     let mut m = Mocks::default();
     m.gate
         .expect_admit()
+        .times(1)
         .returning(|_, _| Ok(Admission::SoldOut));
-    // No voucher repository expectation: a database call would fail the test.
-    assert!(matches!(
-        m.services().vouchers.claim(&OWNER, VoucherId(5)).await,
-        Err(AppError::Conflict(Conflict::SoldOut))
-    ));
+    // The record confirms nothing is left: the voucher is remembered as sold out, so the
+    // second press asks neither the gate nor the database. No claim is ever attempted.
+    m.vouchers
+        .expect_get_voucher()
+        .times(1)
+        .returning(|_| Ok(Some(voucher(0))));
+    let s = m.services().vouchers;
+    for _ in 0..2 {
+        assert!(matches!(
+            s.claim(&OWNER, VoucherId(5)).await,
+            Err(AppError::Conflict(Conflict::SoldOut))
+        ));
+    }
+    assert!(s.known_sold_out(VoucherId(5)));
+}
+
+#[tokio::test]
+async fn a_gate_at_zero_with_stock_in_flight_is_not_remembered() {
+    let mut m = Mocks::default();
+    m.gate
+        .expect_admit()
+        .times(2)
+        .returning(|_, _| Ok(Admission::SoldOut));
+    // Units are still in flight (the record has some left): answer sold out this time, but
+    // ask again next time, as an in-flight claim may give its unit back.
+    m.vouchers
+        .expect_get_voucher()
+        .times(2)
+        .returning(|_| Ok(Some(voucher(3))));
+    let s = m.services().vouchers;
+    for _ in 0..2 {
+        assert!(matches!(
+            s.claim(&OWNER, VoucherId(5)).await,
+            Err(AppError::Conflict(Conflict::SoldOut))
+        ));
+    }
+    assert!(!s.known_sold_out(VoucherId(5)));
 }
 
 #[tokio::test]
