@@ -54,30 +54,49 @@ pub struct VoucherService {
 /// the memo at once, one on another process reopens the voucher here within this time.
 const SOLD_OUT_MEMO: Duration = Duration::from_secs(1);
 
+/// While the gate says "none left" but the record still shows units (claims in flight), the
+/// record is asked again at most this often per voucher and process.
+const RECHECK_EVERY: Duration = Duration::from_millis(100);
+
 /// Vouchers this process has seen sold out, and when. During a drop almost every press comes
 /// after the last unit went; those are answered from here, touching neither the database nor
 /// Redis.
 #[derive(Debug, Default)]
-struct SoldOutMemo(Mutex<HashMap<VoucherId, Instant>>);
+struct SoldOutMemo {
+    sold_out: Mutex<HashMap<VoucherId, Instant>>,
+    /// When the record was last asked whether a voucher the gate calls sold out really is.
+    checked: Mutex<HashMap<VoucherId, Instant>>,
+}
 
 impl SoldOutMemo {
     fn holds(&self, id: VoucherId) -> bool {
-        let memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let memo = self.sold_out.lock().unwrap_or_else(PoisonError::into_inner);
         memo.get(&id)
             .is_some_and(|seen| seen.elapsed() < SOLD_OUT_MEMO)
     }
 
     fn remember(&self, id: VoucherId) {
-        let mut memo = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut memo = self.sold_out.lock().unwrap_or_else(PoisonError::into_inner);
         memo.retain(|_, seen| seen.elapsed() < SOLD_OUT_MEMO);
         memo.insert(id, Instant::now());
     }
 
     fn forget(&self, id: VoucherId) {
-        self.0
+        self.sold_out
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .remove(&id);
+    }
+
+    /// True when it is time to ask the record again about `id` (and notes that it is asked).
+    fn time_to_check(&self, id: VoucherId) -> bool {
+        let mut checked = self.checked.lock().unwrap_or_else(PoisonError::into_inner);
+        checked.retain(|_, at| at.elapsed() < RECHECK_EVERY);
+        if checked.contains_key(&id) {
+            return false;
+        }
+        checked.insert(id, Instant::now());
+        true
     }
 }
 
@@ -144,10 +163,13 @@ impl VoucherService {
             Some(Admission::SoldOut) => {
                 // The gate's count can touch zero while admitted claims are still in flight,
                 // and a refused one gives its unit back: only the database's `remaining` says
-                // the voucher is really gone, and only then is it remembered.
-                if let Ok(Some(v)) = self.vouchers.get_voucher(id).await {
-                    if v.remaining == 0 {
-                        self.sold_out.remember(id);
+                // the voucher is really gone, and only then is it remembered. The record is
+                // asked at most every `RECHECK_EVERY`, so a rush does not queue on it.
+                if self.sold_out.time_to_check(id) {
+                    if let Ok(Some(v)) = self.vouchers.get_voucher(id).await {
+                        if v.remaining == 0 {
+                            self.sold_out.remember(id);
+                        }
                     }
                 }
                 return Err(Conflict::SoldOut.into());

@@ -29,9 +29,16 @@ where
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
-    #[schema(example = "alice")]
+    /// 3 to 150 characters: ASCII letters, digits and `_ . @ + -`; unique regardless of case.
+    #[schema(
+        example = "alice",
+        min_length = 3,
+        max_length = 150,
+        pattern = r"^[A-Za-z0-9_.@+-]+$"
+    )]
     pub username: String,
-    #[schema(example = "correct horse battery")]
+    /// 8 to 128 characters.
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
     pub password: String,
 }
 
@@ -95,8 +102,10 @@ pub struct TokenBody {
 #[serde(deny_unknown_fields)]
 pub struct OwnUserPatch {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub username: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub password: Option<String>,
 }
 
@@ -104,10 +113,13 @@ pub struct OwnUserPatch {
 #[serde(deny_unknown_fields)]
 pub struct AdminUserPatch {
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub username: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub password: Option<String>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub role: Option<RoleBody>,
 }
 
@@ -168,12 +180,13 @@ pub struct NewReservationBody {
 #[serde(deny_unknown_fields)]
 pub struct ReservationPatchBody {
     #[serde(default, deserialize_with = "present_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub starts_at: Option<OffsetDateTime>,
     #[serde(default, deserialize_with = "present_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub ends_at: Option<OffsetDateTime>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub seats: Option<i64>,
 }
 
@@ -305,10 +318,10 @@ pub struct NewBookBody {
     #[schema(example = "The Left Hand of Darkness")]
     pub title: String,
     #[serde(default, deserialize_with = "present")]
-    #[schema(example = "Ursula K. Le Guin")]
+    #[schema(nullable = false, example = "Ursula K. Le Guin")]
     pub author: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(example = "https://example.org/covers/lhod.jpg")]
+    #[schema(nullable = false, example = "https://example.org/covers/lhod.jpg")]
     pub cover_url: Option<String>,
 }
 
@@ -383,10 +396,10 @@ pub struct NewVoucherBody {
     #[schema(example = 200, minimum = 1, maximum = 1000000)]
     pub quantity: i64,
     #[serde(default, deserialize_with = "present_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub opens_at: Option<OffsetDateTime>,
     #[serde(default, deserialize_with = "present_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub closes_at: Option<OffsetDateTime>,
 }
 
@@ -395,14 +408,16 @@ pub struct NewVoucherBody {
 pub struct VoucherPatchBody {
     /// May only grow; a sold-out voucher with room again is live again.
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub quantity: Option<i64>,
     #[serde(default, deserialize_with = "present")]
+    #[schema(nullable = false)]
     pub status: Option<VoucherSwitchBody>,
     #[serde(default, deserialize_with = "present_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub opens_at: Option<OffsetDateTime>,
     #[serde(default, deserialize_with = "present_time")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub closes_at: Option<OffsetDateTime>,
 }
 

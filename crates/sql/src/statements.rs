@@ -149,42 +149,42 @@ where
 statement!(ConfirmInOneStatement { id: i64, now: i64 });
 
 /// PostgreSQL's confirm in one statement (see `postgres::dialect::confirm_in_one_statement`):
-/// lock the reservation if it is still pending and has not started, lock its slots in
-/// ascending order, add its seats where `confirmed + seats <= capacity`, and flip the status
-/// only if every covered slot took them. Otherwise the status is set to a value the `status`
-/// CHECK refuses, which aborts the whole statement: nothing is taken.
+/// flip the reservation to confirmed if it is still pending and has not started (this locks
+/// it), lock its slots in ascending order, add its seats where `confirmed + seats <= capacity`,
+/// and check that every covered slot took them. If one did not, the check divides by zero,
+/// which aborts the whole statement: nothing is flipped, nothing taken. The reservation row
+/// (whose status change touches every index of the table) is written before the hot slot row
+/// is locked, so the slot's lock is held only for its own update and the commit.
 impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         out.push_sql(
-            "WITH target AS ( \
-                 SELECT id, starts_at, ends_at, seats FROM reservations \
-                 WHERE id = ",
+            "WITH flipped AS ( UPDATE reservations SET status = 'confirmed', updated_at = ",
         );
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" WHERE id = ");
         out.push_bind_param::<BigInt, _>(&self.id)?;
         out.push_sql(" AND status = 'pending' AND starts_at > ");
         out.push_bind_param::<BigInt, _>(&self.now)?;
         out.push_sql(
-            " FOR UPDATE \
+            " RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at \
              ), locked AS ( \
-                 SELECT s.starts_at FROM exam_slots s JOIN target t \
-                   ON s.starts_at >= t.starts_at AND s.starts_at < t.ends_at \
+                 SELECT s.starts_at FROM exam_slots s JOIN flipped f \
+                   ON s.starts_at >= f.starts_at AND s.starts_at < f.ends_at \
                  ORDER BY s.starts_at \
                  FOR UPDATE OF s \
              ), taken AS ( \
-                 UPDATE exam_slots s SET confirmed = s.confirmed + t.seats \
-                 FROM target t \
+                 UPDATE exam_slots s SET confirmed = s.confirmed + f.seats \
+                 FROM flipped f \
                  WHERE s.starts_at IN (SELECT starts_at FROM locked) \
-                   AND s.confirmed + t.seats <= s.capacity \
+                   AND s.confirmed + f.seats <= s.capacity \
                  RETURNING s.starts_at \
              ) \
-             UPDATE reservations r \
-             SET status = CASE \
-                     WHEN (SELECT COUNT(*) FROM taken) = (t.ends_at - t.starts_at) / 3600 \
-                     THEN 'confirmed' ELSE 'refused: no room' END, \
-                 updated_at = ",
+             SELECT f.id, f.user_id, f.starts_at, f.ends_at, f.seats, f.status, f.created_at, \
+                    f.updated_at, \
+                    1 / (CASE WHEN (SELECT COUNT(*) FROM taken) = (f.ends_at - f.starts_at) / 3600 \
+                              THEN 1 ELSE 0 END) AS every_slot_took_the_seats \
+             FROM flipped f",
         );
-        out.push_bind_param::<BigInt, _>(&self.now)?;
-        out.push_sql(" FROM target t WHERE r.id = t.id RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, r.updated_at");
         Ok(())
     }
 }

@@ -25,8 +25,8 @@ struct ListQuery {
         ("status" = Option<StatusBody>, Query, description = "pending, confirmed or cancelled"),
         ("user_id" = Option<i64>, Query, description = "Owner id"),
         ("date" = Option<String>, Query, description = "YYYY-MM-DD: reservations overlapping that date"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),
     responses(
         (status = 200, description = "Reservations, newest first", body = PageBody<ReservationBody>),

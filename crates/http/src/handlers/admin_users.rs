@@ -12,8 +12,8 @@ use domain::UserId;
     get, path = "/api/v1/admin/users", tag = "admin",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),
     responses(
         (status = 200, description = "Users by id", body = PageBody<UserBody>),

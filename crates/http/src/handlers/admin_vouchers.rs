@@ -40,8 +40,8 @@ pub async fn create_book(svc: Svc, admin: Admin, body: JsonBody) -> Result<HttpR
     get, path = "/api/v1/admin/books", tag = "admin",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),
     responses(
         (status = 200, description = "Books by id", body = PageBody<BookBody>),
@@ -99,8 +99,8 @@ pub async fn create_voucher(
     get, path = "/api/v1/admin/vouchers", tag = "admin",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),
     responses(
         (status = 200, description = "Vouchers, newest first", body = PageBody<VoucherBody>),
@@ -152,8 +152,8 @@ pub async fn update_voucher(
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Voucher id"),
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),
     responses(
         (status = 200, description = "Who claimed, oldest first", body = PageBody<ClaimBody>),

@@ -55,8 +55,8 @@ pub async fn claim(
     get, path = "/api/v1/users/me/vouchers", tag = "vouchers",
     security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("per_page" = Option<i64>, Query, description = "Items per page, 1..=200 (default 50)"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),
     responses(
         (status = 200, description = "Own claims, newest first", body = PageBody<ClaimBody>),

@@ -4,6 +4,8 @@ use domain::{User, UserId};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use ports::{IssuedToken, TokenClaims, TokenError, Tokens};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -21,7 +23,14 @@ pub struct JwtTokens {
     decoding: DecodingKey,
     validation: Validation,
     ttl: Duration,
+    verified: Mutex<HashMap<Box<str>, TokenClaims>>,
 }
+
+/// Tokens whose signature this process has checked, so a client's next requests skip the HMAC,
+/// the base64 and the JSON. Keyed by the exact token text, so only an identical token hits;
+/// expiry is still checked on every use, and revocation is never cached here. Past the bound
+/// the map starts afresh.
+const MAX_VERIFIED: usize = 50_000;
 
 impl std::fmt::Debug for JwtTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -42,7 +51,23 @@ impl JwtTokens {
             decoding: DecodingKey::from_secret(secret),
             validation,
             ttl,
+            verified: Mutex::default(),
         }
+    }
+
+    fn check_signature(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        let data = decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| TokenError::Invalid)?;
+        let c = data.claims;
+        let user_id = c.sub.parse::<i64>().map_err(|_| TokenError::Invalid)?;
+        let at = |secs| OffsetDateTime::from_unix_timestamp(secs).map_err(|_| TokenError::Invalid);
+        Ok(TokenClaims {
+            user_id: UserId(user_id),
+            session_version: c.ver,
+            token_id: c.jti,
+            issued_at: at(c.iat)?,
+            expires_at: at(c.exp)?,
+        })
     }
 }
 
@@ -72,22 +97,28 @@ impl Tokens for JwtTokens {
     }
 
     fn verify(&self, token: &str, now: OffsetDateTime) -> Result<TokenClaims, TokenError> {
-        let data = decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| TokenError::Invalid)?;
-        let c = data.claims;
-        let user_id = c.sub.parse::<i64>().map_err(|_| TokenError::Invalid)?;
-        let at = |secs| OffsetDateTime::from_unix_timestamp(secs).map_err(|_| TokenError::Invalid);
-        let (issued_at, expires_at) = (at(c.iat)?, at(c.exp)?);
-        if now >= expires_at {
+        let known = self
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(token)
+            .cloned();
+        let claims = match known {
+            Some(claims) => claims,
+            None => {
+                let claims = self.check_signature(token)?;
+                let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+                if verified.len() >= MAX_VERIFIED {
+                    verified.clear();
+                }
+                verified.insert(token.into(), claims.clone());
+                claims
+            }
+        };
+        if now >= claims.expires_at {
             return Err(TokenError::Expired);
         }
-        Ok(TokenClaims {
-            user_id: UserId(user_id),
-            session_version: c.ver,
-            token_id: c.jti,
-            issued_at,
-            expires_at,
-        })
+        Ok(claims)
     }
 }
 

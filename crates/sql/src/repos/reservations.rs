@@ -159,6 +159,13 @@ async fn confirm_tx(
     .await
 }
 
+/// How the one-statement confirm says "not every slot took the seats" (see `statements`).
+fn is_refused_take(e: &diesel::result::Error) -> bool {
+    is_check_violation(e)
+        || matches!(e, diesel::result::Error::DatabaseError(_, info)
+            if info.message().contains("division by zero"))
+}
+
 /// The confirm as the backend's single statement (see `dialect::confirm_in_one_statement`):
 /// one round trip, and the slot rows are locked only for that statement.
 async fn confirm_in_one_statement(
@@ -177,9 +184,9 @@ async fn confirm_in_one_statement(
             .ok_or(TxError::Rule(Change::StatusChanged(
                 ReservationStatus::Pending,
             ))),
-        // The statement refuses a partial take by failing a CHECK, which rolls it back whole:
+        // The statement refuses a partial take by dividing by zero, which rolls it back whole:
         // some covered slot is missing or full.
-        Err(e) if is_check_violation(&e) => {
+        Err(e) if is_refused_take(&e) => {
             let row = load_row(conn, id).await?;
             let reservation = row
                 .ok_or(TxError::Rule(Change::NotFound))?
