@@ -1,5 +1,6 @@
-# Every target here is what CI runs (.ci/run calls `make lint` and `make test`).
-.PHONY: run run-server test lint fmt bench services purity
+# Every target here is what CI runs (.ci/run calls `make lint`, `make test` and
+# `make schemathesis`).
+.PHONY: run run-server test lint fmt bench services purity schemathesis
 
 # Serve the API on http://127.0.0.1:8080 with the embedded database (data/exam-booking.sqlite3)
 # and the in-process lock: nothing to install or start. One process only.
@@ -32,9 +33,14 @@ purity:
 fmt:
 	cargo fmt --all
 
-# Release server on a fresh database; prints req/s and p50/p99 per workload.
+# Release server on fresh databases (PostgreSQL + Redis, then embedded); prints each workload's
+# rate and p99 against a ceiling measured in the same run.
 bench:
 	scripts/bench.sh
+
+# Property-based API tests from the OpenAPI document (schemathesis, installed into target/).
+schemathesis: services
+	scripts/schemathesis.sh
 
 services:
 	scripts/ensure-services.sh

@@ -69,7 +69,7 @@ session_ending='^(POST /api/v1/auth/logout|DELETE /api/v1/users/me|PATCH /api/v1
 run() { # label, then extra arguments
     local label=$1; shift
     echo "== schemathesis: $label"
-    "$venv/bin/schemathesis" run "$base/api-docs/openapi.json" \
+    "$venv/bin/schemathesis" --config-file config/schemathesis.toml run "$base/api-docs/openapi.json" \
         --checks all --max-examples "$examples" --phases examples,coverage,fuzzing \
         --generation-deterministic --no-color --workers 2 --request-timeout 30 \
         --suppress-health-check all "$@"

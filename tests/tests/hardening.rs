@@ -270,7 +270,53 @@ async fn every_answer_carries_a_request_id_and_the_security_headers(backend: Bac
     }
 }
 
+async fn a_wrong_method_names_the_right_ones_and_whole_numbers_may_be_written_as_floats(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    for (path, allow) in [
+        ("/api/v1/reservations", "GET, POST"),
+        ("/api/v1/reservations/1", "GET, PATCH, DELETE"),
+        ("/api/v1/events/1/claim", "POST"),
+        ("/health", "GET"),
+    ] {
+        let r = app.send("TRACE", path, None, None, None, &[]).await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(r.header("allow"), Some(allow), "{path}");
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+    let (user, _) = app.user().await;
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/reservations",
+            Some(&user),
+            Some(&format!(
+                r#"{{"starts_at": "{}", "ends_at": "{}", "seats": 2.0}}"#,
+                slot(10, 9),
+                slot(10, 10)
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["seats"], 2);
+    let r = app
+        .call(
+            "POST",
+            "/api/v1/reservations",
+            Some(&user),
+            Some(&format!(
+                r#"{{"starts_at": "{}", "ends_at": "{}", "seats": 2.5}}"#,
+                slot(10, 9),
+                slot(10, 10)
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
 on_both_backends!(
+    a_wrong_method_names_the_right_ones_and_whole_numbers_may_be_written_as_floats,
     far_future_and_far_past_dates_are_refused_not_panicked_on,
     bodies_must_be_json_objects_declared_as_json,
     nul_characters_are_refused_everywhere_as_bad_input,

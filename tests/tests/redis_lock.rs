@@ -191,11 +191,12 @@ async fn the_admission_gate_counts_down_remembers_claimers_and_gives_back() {
         gate.admit(v, UserId(1)).await.expect("admit"),
         Admission::Admitted
     );
-    gate.claimed(v, UserId(1)).await.expect("recorded");
     assert_eq!(
         gate.admit(v, UserId(1)).await.expect("admit"),
-        Admission::AlreadyClaimed
+        Admission::AlreadyClaimed,
+        "a claimer at once: a second press while the first is in flight holds no unit"
     );
+    gate.claimed(v, UserId(1)).await.expect("recorded");
     assert_eq!(
         gate.admit(v, UserId(2)).await.expect("admit"),
         Admission::Admitted
@@ -204,10 +205,15 @@ async fn the_admission_gate_counts_down_remembers_claimers_and_gives_back() {
         gate.admit(v, UserId(3)).await.expect("admit"),
         Admission::SoldOut
     );
-    gate.give_back(v).await.expect("given back");
+    gate.give_back(v, UserId(2)).await.expect("given back");
     assert_eq!(
         gate.admit(v, UserId(3)).await.expect("admit"),
         Admission::Admitted
+    );
+    // User 2's claim was refused: no longer a claimer, and the unit went to user 3.
+    assert_eq!(
+        gate.admit(v, UserId(2)).await.expect("admit"),
+        Admission::SoldOut
     );
     gate.sold_out(v).await.expect("marked");
     assert_eq!(
@@ -219,7 +225,9 @@ async fn the_admission_gate_counts_down_remembers_claimers_and_gives_back() {
         gate.admit(v, UserId(4)).await.expect("admit"),
         Admission::Unknown
     );
-    gate.give_back(v).await.expect("no-op on a missing count");
+    gate.give_back(v, UserId(4))
+        .await
+        .expect("no-op on a missing count");
     assert_eq!(
         gate.admit(v, UserId(4)).await.expect("admit"),
         Admission::Unknown

@@ -188,7 +188,7 @@ impl VoucherService {
             }
             Err(e) => {
                 if admitted {
-                    hint(self.gate.give_back(id).await, "give back");
+                    hint(self.gate.give_back(id, user).await, "give back");
                 }
                 if matches!(e, ClaimError::AlreadyClaimed) {
                     hint(self.gate.claimed(id, user).await, "record claim");

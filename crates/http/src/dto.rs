@@ -19,6 +19,32 @@ where
     T::deserialize(d).map(Some)
 }
 
+/// A whole number, written `5` or `5.0`: JSON Schema's `integer` admits both.
+fn whole<'de, D>(d: D) -> Result<i64, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        // Beyond 2^53 a float no longer names one whole number.
+        Some(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => Ok(f as i64),
+        _ => Err(D::Error::custom(format!(
+            "expected a whole number, got {n}"
+        ))),
+    }
+}
+
+fn present_whole<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    whole(d).map(Some)
+}
+
 fn present_time<'de, D>(d: D) -> Result<Option<OffsetDateTime>, D::Error>
 where
     D: Deserializer<'de>,
@@ -38,7 +64,12 @@ pub struct Credentials {
     )]
     pub username: String,
     /// 8 to 128 characters.
-    #[schema(example = "correct horse battery", min_length = 8, max_length = 128)]
+    #[schema(
+        example = "correct horse battery",
+        min_length = 8,
+        max_length = 128,
+        pattern = r"^[^\x00]*$"
+    )]
     pub password: String,
 }
 
@@ -102,10 +133,21 @@ pub struct TokenBody {
 #[serde(deny_unknown_fields)]
 pub struct OwnUserPatch {
     #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false)]
+    #[schema(
+        nullable = false,
+        min_length = 3,
+        max_length = 150,
+        pattern = r"^[A-Za-z0-9_.@+-]+$"
+    )]
     pub username: Option<String>,
+    /// 8 to 128 characters; a new password ends every earlier token.
     #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false)]
+    #[schema(
+        nullable = false,
+        min_length = 8,
+        max_length = 128,
+        pattern = r"^[^\x00]*$"
+    )]
     pub password: Option<String>,
 }
 
@@ -113,10 +155,20 @@ pub struct OwnUserPatch {
 #[serde(deny_unknown_fields)]
 pub struct AdminUserPatch {
     #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false)]
+    #[schema(
+        nullable = false,
+        min_length = 3,
+        max_length = 150,
+        pattern = r"^[A-Za-z0-9_.@+-]+$"
+    )]
     pub username: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false)]
+    #[schema(
+        nullable = false,
+        min_length = 8,
+        max_length = 128,
+        pattern = r"^[^\x00]*$"
+    )]
     pub password: Option<String>,
     #[serde(default, deserialize_with = "present")]
     #[schema(nullable = false)]
@@ -172,6 +224,7 @@ pub struct NewReservationBody {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(example = "2026-12-01T11:00:00Z")]
     pub ends_at: OffsetDateTime,
+    #[serde(deserialize_with = "whole")]
     #[schema(example = 20, minimum = 1, maximum = 50000)]
     pub seats: i64,
 }
@@ -185,8 +238,8 @@ pub struct ReservationPatchBody {
     #[serde(default, deserialize_with = "present_time")]
     #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub ends_at: Option<OffsetDateTime>,
-    #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "present_whole")]
+    #[schema(nullable = false, minimum = 1, maximum = 50000)]
     pub seats: Option<i64>,
 }
 
@@ -315,13 +368,31 @@ impl From<domain::voucher::Book> for BookBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBookBody {
-    #[schema(example = "The Left Hand of Darkness")]
+    /// 1 to 300 characters, no NUL.
+    #[schema(
+        example = "The Left Hand of Darkness",
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\x00]*$"
+    )]
     pub title: String,
+    /// At most 200 characters, no NUL.
     #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false, example = "Ursula K. Le Guin")]
+    #[schema(
+        nullable = false,
+        example = "Ursula K. Le Guin",
+        max_length = 200,
+        pattern = r"^[^\x00]*$"
+    )]
     pub author: Option<String>,
+    /// An http(s) URL of at most 2000 characters.
     #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false, example = "https://example.org/covers/lhod.jpg")]
+    #[schema(
+        nullable = false,
+        example = "https://example.org/covers/lhod.jpg",
+        max_length = 2000,
+        pattern = r"^https?://[^\x00]+$"
+    )]
     pub cover_url: Option<String>,
 }
 
@@ -390,9 +461,18 @@ pub struct EventsBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewVoucherBody {
+    #[serde(deserialize_with = "whole")]
+    #[schema(minimum = 1)]
     pub book_id: i64,
-    #[schema(example = "LHOD-2026")]
+    /// 3 to 64 characters: ASCII letters, digits, `-` and `_`.
+    #[schema(
+        example = "LHOD-2026",
+        min_length = 3,
+        max_length = 64,
+        pattern = r"^[A-Za-z0-9_-]+$"
+    )]
     pub code: String,
+    #[serde(deserialize_with = "whole")]
     #[schema(example = 200, minimum = 1, maximum = 1000000)]
     pub quantity: i64,
     #[serde(default, deserialize_with = "present_time")]
@@ -407,8 +487,8 @@ pub struct NewVoucherBody {
 #[serde(deny_unknown_fields)]
 pub struct VoucherPatchBody {
     /// May only grow; a sold-out voucher with room again is live again.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "present_whole")]
+    #[schema(nullable = false, minimum = 1, maximum = 1000000)]
     pub quantity: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     #[schema(nullable = false)]

@@ -50,8 +50,8 @@ pub fn configure(
             .app_data(web::Data::new(slots::RenderedDays::default()))
             .app_data(web::Data::new(readiness))
             .app_data(web::PayloadConfig::new(config.body_limit_bytes))
-            .route("/health", web::get().to(health::live))
-            .route("/ready", web::get().to(health::ready))
+            .service(web::resource("/health").route(web::get().to(health::live)))
+            .service(web::resource("/ready").route(web::get().to(health::ready)))
             .route("/events", web::get().to(web_page::index))
             .route("/events/", web::get().to(web_page::index))
             .route("/events/{file}", web::get().to(web_page::asset))
@@ -150,6 +150,52 @@ async fn route_not_found() -> HttpResponse {
 /// Rewrites error responses that actix produced on its own (405 from a resource, 413 from the
 /// body limit, 400 from a bad request line, 5xx from a crashed handler) into problem+json, so
 /// clients see one error format everywhere.
+/// The methods each route pattern supports, read once from the OpenAPI document (which every
+/// route is in, so the two cannot disagree).
+static ALLOWED: std::sync::LazyLock<std::collections::HashMap<String, String>> =
+    std::sync::LazyLock::new(|| {
+        let doc = ApiDoc::openapi();
+        doc.paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (unnamed(path), methods.join(", "))
+            })
+            .collect()
+    });
+
+/// `/a/{id}/b` -> `/a/{}/b`: the router and the document may name a segment differently.
+fn unnamed(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_name = false;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                in_name = true;
+                out.push_str("{}");
+            }
+            '}' => in_name = false,
+            _ if in_name => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn allowed_methods(pattern: &str) -> Option<String> {
+    ALLOWED.get(&unnamed(pattern)).cloned()
+}
+
 pub fn problem_bodies<B: 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(to_problem)
 }
@@ -176,7 +222,15 @@ fn to_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerRespo
         _ => ("bad_request", "the request could not be processed"),
     };
     let (req, _) = res.into_parts();
-    let rewritten = problem_response(status, code, detail);
+    let mut rewritten = problem_response(status, code, detail);
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        // RFC 9110: a 405 names the methods the resource does support.
+        if let Some(allow) = req.match_pattern().and_then(|p| allowed_methods(&p)) {
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                rewritten.headers_mut().insert(header::ALLOW, value);
+            }
+        }
+    }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, rewritten).map_into_right_body::<B>(),
     ))

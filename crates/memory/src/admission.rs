@@ -46,6 +46,18 @@ impl Gate {
             .map(|c| &mut c.value)
     }
 
+    fn add_claimer(&mut self, voucher: VoucherId, user: UserId, now: Instant) {
+        let entry = self.claimers.entry(voucher).or_insert_with(|| Expiring {
+            value: HashSet::new(),
+            expires: now,
+        });
+        if !entry.live(now) {
+            entry.value.clear();
+        }
+        entry.value.insert(user);
+        entry.expires = now + CLAIMERS_TTL;
+    }
+
     fn set_count(&mut self, voucher: VoucherId, value: u32, now: Instant) {
         self.left.insert(
             voucher,
@@ -80,14 +92,19 @@ impl AdmissionGate for MemoryAdmission {
         if known_claimer {
             return Ok(Admission::AlreadyClaimed);
         }
-        Ok(match gate.live_count(voucher, now) {
+        let admission = match gate.live_count(voucher, now) {
             None => Admission::Unknown,
             Some(0) => Admission::SoldOut,
             Some(left) => {
                 *left -= 1;
                 Admission::Admitted
             }
-        })
+        };
+        if admission == Admission::Admitted {
+            // A claimer at once: a second press while the first is in flight holds no unit.
+            gate.add_claimer(voucher, user, now);
+        }
+        Ok(admission)
     }
 
     async fn seed(&self, voucher: VoucherId, remaining: u32) -> Result<(), BackendError> {
@@ -100,23 +117,17 @@ impl AdmissionGate for MemoryAdmission {
     }
 
     async fn claimed(&self, voucher: VoucherId, user: UserId) -> Result<(), BackendError> {
-        let now = Instant::now();
-        let mut gate = guard(&self.gate);
-        let entry = gate.claimers.entry(voucher).or_insert_with(|| Expiring {
-            value: HashSet::new(),
-            expires: now,
-        });
-        if !entry.live(now) {
-            entry.value.clear();
-        }
-        entry.value.insert(user);
-        entry.expires = now + CLAIMERS_TTL;
+        guard(&self.gate).add_claimer(voucher, user, Instant::now());
         Ok(())
     }
 
-    async fn give_back(&self, voucher: VoucherId) -> Result<(), BackendError> {
+    async fn give_back(&self, voucher: VoucherId, user: UserId) -> Result<(), BackendError> {
+        let mut gate = guard(&self.gate);
+        if let Some(claimers) = gate.claimers.get_mut(&voucher) {
+            claimers.value.remove(&user);
+        }
         // Only to a count that still exists: an expired one is re-seeded from the database.
-        if let Some(left) = guard(&self.gate).live_count(voucher, Instant::now()) {
+        if let Some(left) = gate.live_count(voucher, Instant::now()) {
             *left += 1;
         }
         Ok(())
@@ -150,8 +161,18 @@ mod tests {
         assert_eq!(g.admit(V, UserId(1)).await.ok(), Some(Admission::Admitted));
         assert_eq!(g.admit(V, UserId(2)).await.ok(), Some(Admission::Admitted));
         assert_eq!(g.admit(V, UserId(3)).await.ok(), Some(Admission::SoldOut));
-        g.give_back(V).await.expect("give back");
+        assert_eq!(
+            g.admit(V, UserId(1)).await.ok(),
+            Some(Admission::AlreadyClaimed),
+            "an admitted user is a claimer at once"
+        );
+        g.give_back(V, UserId(2)).await.expect("give back");
         assert_eq!(g.admit(V, UserId(3)).await.ok(), Some(Admission::Admitted));
+        assert_eq!(
+            g.admit(V, UserId(2)).await.ok(),
+            Some(Admission::SoldOut),
+            "given back: no longer a claimer, and the unit went to user 3"
+        );
     }
 
     #[tokio::test]

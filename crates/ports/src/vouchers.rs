@@ -199,11 +199,13 @@ pub trait AdmissionGate: Send + Sync {
     /// `BackendError` when the gate is unreachable.
     async fn claimed(&self, voucher: VoucherId, user: UserId) -> Result<(), BackendError>;
 
-    /// The admitted claim did not happen for another reason: give the unit back.
+    /// The admitted claim of `user` did not happen: give the unit back and stop counting the
+    /// user as a claimer (admission counts them at once, so that a second press while the
+    /// first is in flight holds no second unit).
     ///
     /// # Errors
     /// `BackendError` when the gate is unreachable.
-    async fn give_back(&self, voucher: VoucherId) -> Result<(), BackendError>;
+    async fn give_back(&self, voucher: VoucherId, user: UserId) -> Result<(), BackendError>;
 
     /// The database says nothing is left.
     ///

@@ -21,6 +21,8 @@ const COUNT_TTL_MS: u64 = 60_000;
 /// How long the set of claimers is kept after the last claim.
 const CLAIMERS_TTL_MS: u64 = 24 * 3_600_000;
 
+/// Takes a unit and counts the user as a claimer at once, so a second press of theirs while
+/// the first is still in flight is `already_claimed` instead of holding a second unit.
 static ADMIT: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"if redis.call("SISMEMBER", KEYS[2], ARGV[1]) == 1 then return 2 end
@@ -28,16 +30,20 @@ static ADMIT: LazyLock<Script> = LazyLock::new(|| {
            if not left then return 3 end
            if tonumber(left) > 0 then
                redis.call("DECR", KEYS[1])
+               redis.call("SADD", KEYS[2], ARGV[1])
+               redis.call("PEXPIRE", KEYS[2], ARGV[2])
                return 1
            end
            return 0"#,
     )
 });
 
-/// Gives a unit back only to a count that still exists (never resurrects an expired one).
+/// Undoes an admission the database refused: the user is no claimer after all, and the unit
+/// goes back, but only to a count that still exists (never resurrects an expired one).
 static GIVE_BACK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
-        r#"if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("INCR", KEYS[1]) end
+        r#"redis.call("SREM", KEYS[2], ARGV[1])
+           if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("INCR", KEYS[1]) end
            return -1"#,
     )
 });
@@ -78,6 +84,7 @@ impl AdmissionGate for RedisAdmission {
             .key(self.count_key(voucher))
             .key(self.claimers_key(voucher))
             .arg(user.0)
+            .arg(CLAIMERS_TTL_MS)
             .invoke_async(&mut conn)
             .await
             .map_err(BackendError::new)?;
@@ -117,10 +124,12 @@ impl AdmissionGate for RedisAdmission {
         Ok(())
     }
 
-    async fn give_back(&self, voucher: VoucherId) -> Result<(), BackendError> {
+    async fn give_back(&self, voucher: VoucherId, user: UserId) -> Result<(), BackendError> {
         let mut conn = self.backend.conn().await?;
         let _: i64 = GIVE_BACK
             .key(self.count_key(voucher))
+            .key(self.claimers_key(voucher))
+            .arg(user.0)
             .invoke_async(&mut conn)
             .await
             .map_err(BackendError::new)?;

@@ -173,7 +173,7 @@ async fn a_refused_admitted_claim_gives_its_unit_back() {
     m.vouchers
         .expect_claim()
         .returning(|_, _, _| Err(ClaimError::AlreadyClaimed));
-    m.gate.expect_give_back().times(1).returning(|_| Ok(()));
+    m.gate.expect_give_back().times(1).returning(|_, _| Ok(()));
     m.gate.expect_claimed().times(1).returning(|_, _| Ok(()));
     assert!(matches!(
         m.services().vouchers.claim(&OWNER, VoucherId(5)).await,
@@ -215,7 +215,7 @@ async fn claims_outside_the_window_are_rule_violations() {
         m.vouchers
             .expect_claim()
             .returning(move |_, _, _| Err(once.take().expect("once")));
-        m.gate.expect_give_back().returning(|_| Ok(()));
+        m.gate.expect_give_back().returning(|_, _| Ok(()));
         let got = m.services().vouchers.claim(&OWNER, VoucherId(5)).await;
         assert!(
             matches!(got, Err(AppError::Invalid(Invalid::ClaimWindow(_)))),

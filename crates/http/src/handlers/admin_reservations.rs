@@ -24,7 +24,7 @@ struct ListQuery {
     params(
         ("status" = Option<StatusBody>, Query, description = "pending, confirmed or cancelled"),
         ("user_id" = Option<i64>, Query, description = "Owner id"),
-        ("date" = Option<String>, Query, description = "YYYY-MM-DD: reservations overlapping that date"),
+        ("date" = Option<String>, Query, format = Date, description = "YYYY-MM-DD: reservations overlapping that date"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
         ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),

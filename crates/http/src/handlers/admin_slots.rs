@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse};
 #[utoipa::path(
     get, path = "/api/v1/admin/exam-slots", tag = "admin",
     security(("bearer" = [])),
-    params(("date" = String, Query, description = "Calendar date YYYY-MM-DD in the service offset")),
+    params(("date" = String, Query, format = Date, description = "Calendar date YYYY-MM-DD in the service offset")),
     responses(
         (status = 200, description = "Every slot of the date, full and past ones included", body = DaySlotsBody),
         (status = 400, description = "Missing or invalid date", body = Problem),

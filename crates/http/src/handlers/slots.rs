@@ -29,7 +29,7 @@ impl DateQuery {
 #[utoipa::path(
     get, path = "/api/v1/exam-slots/available", tag = "slots",
     security(("bearer" = [])),
-    params(("date" = String, Query, description = "Calendar date YYYY-MM-DD in the service offset")),
+    params(("date" = String, Query, format = Date, description = "Calendar date YYYY-MM-DD in the service offset")),
     responses(
         (status = 200, description = "Bookable slots of the date with seats left, in order", body = DaySlotsBody),
         (status = 400, description = "Missing or invalid date", body = Problem),
