@@ -325,3 +325,50 @@ on_both_backends!(
     an_oversized_body_with_a_valid_token_is_always_413,
     every_answer_carries_a_request_id_and_the_security_headers,
 );
+
+#[actix_web::test]
+async fn one_unreadable_row_does_not_take_a_list_down() {
+    let app = TestApp::spawn(Backend::Server).await;
+    let (admin, _) = app.admin().await;
+    let good = voucher(&app, &admin).await;
+    // A row the service cannot read back (an instant past the year 9999), as an older version
+    // could store.
+    let bad_book = app
+        .post(
+            "/api/v1/admin/books",
+            Some(&admin),
+            &json!({"title": "Bad"}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("book");
+    {
+        use diesel_async::{AsyncConnection, RunQueryDsl};
+        let mut conn = diesel_async::AsyncPgConnection::establish(app.pg().url())
+            .await
+            .expect("connect");
+        diesel::sql_query(format!(
+            "INSERT INTO vouchers (book_id, code, quantity, remaining, closed, opens_at, created_at) \
+             VALUES ({bad_book}, 'BAD-ROW', 5, 5, FALSE, 253402300799 + 86400, 0)"
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("bad row stored");
+    }
+    let r = app.get("/api/v1/admin/vouchers", Some(&admin)).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let ids: Vec<i64> = r.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|v| v["id"].as_i64())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![good],
+        "the readable voucher is listed, the other left out"
+    );
+    let r = app.get("/api/v1/events", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+}

@@ -97,17 +97,36 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A listening socket with a connection queue of `backlog`. The standard library's listener
+/// queues only 128 connections: a rush of clients connecting at once then loses SYNs and
+/// waits a full second for the retransmission.
+fn listen(host: &str, port: u16, backlog: u32) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    use std::net::ToSocketAddrs;
+    let addr = (host, port).to_socket_addrs()?.next().ok_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address to listen on")
+    })?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    Ok(socket.into())
+}
+
 async fn serve() -> Result<(), String> {
     let settings = Settings::load().map_err(|e| e.to_string())?;
     let built = build(&settings).await.map_err(|e| e.to_string())?;
-    let listener =
-        std::net::TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .map_err(|e| {
-                format!(
-                    "cannot listen on {}:{}: {e}",
-                    settings.server.host, settings.server.port
-                )
-            })?;
+    let listener = listen(
+        &settings.server.host,
+        settings.server.port,
+        settings.server.backlog,
+    )
+    .map_err(|e| {
+        format!(
+            "cannot listen on {}:{}: {e}",
+            settings.server.host, settings.server.port
+        )
+    })?;
     let running = start(built, &settings, listener).map_err(|e| e.to_string())?;
     let drain = std::time::Duration::from_secs(settings.server.drain_seconds);
     tokio::spawn(shut_down_on_signal(

@@ -70,14 +70,17 @@ pub async fn request_log(
     let path = req.path().to_owned();
     let mut res = next.call(req).await?;
     let status = res.status().as_u16();
-    let route = res.request().match_pattern().unwrap_or_default();
     let micros = started.elapsed().as_micros() as u64;
+    // The route template is looked up only for a line that will be written.
+    let route = || res.request().match_pattern().unwrap_or_default();
     if status >= 500 {
         let cause = res.response().error().map(ToString::to_string);
+        let route = route();
         tracing::warn!(target: "request", request_id = %id, %method, %path, %route, status, micros, cause, "request failed");
     } else if is_probe(&path) {
         tracing::debug!(target: "request", request_id = %id, %method, %path, status, micros, "request");
-    } else {
+    } else if tracing::enabled!(target: "request", tracing::Level::INFO) {
+        let route = route();
         tracing::info!(target: "request", request_id = %id, %method, %path, %route, status, micros, "request");
     }
     let headers = res.headers_mut();

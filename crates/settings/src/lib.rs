@@ -51,6 +51,7 @@ pub struct ServerSettings {
     pub shutdown_timeout_seconds: u64,
     pub drain_seconds: u64,
     pub keep_alive_seconds: u64,
+    pub backlog: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -193,6 +193,19 @@ impl ClaimRow {
 /// Assembles one page of a list whose rows carry `COUNT(*) OVER ()` (read by `total_in`), so
 /// page and total come in one round trip. Past the last page no row carries the total; only
 /// then does `count` run.
+/// The rows that can be read back. A stored row the service cannot read (written by an older
+/// version, or by hand) is left out and logged, so one bad row cannot take a whole list down.
+pub(crate) fn readable<T>(rows: impl Iterator<Item = Result<T, BackendError>>) -> Vec<T> {
+    rows.filter_map(|row| match row {
+        Ok(item) => Some(item),
+        Err(error) => {
+            tracing::error!(%error, "a stored row cannot be read; it is left out of the list");
+            None
+        }
+    })
+    .collect()
+}
+
 pub(crate) async fn into_page<R, T, F, Fut>(
     rows: Vec<R>,
     page: PageRequest,
@@ -209,7 +222,7 @@ where
         None if page.offset() > 0 => count().await.map_err(BackendError::new)?,
         None => 0,
     };
-    let items = rows.into_iter().map(convert).collect::<Result<_, _>>()?;
+    let items = readable(rows.into_iter().map(convert));
     Ok(Page {
         items,
         request: page,

@@ -3,7 +3,7 @@
 
 use super::{Db, Store};
 use crate::errors::{backend, is_foreign_key_violation, is_unique_violation, retry_tx, TxError};
-use crate::rows::{into_page, secs, BookRow, ClaimRow, VoucherRow};
+use crate::rows::{into_page, readable, secs, BookRow, ClaimRow, VoucherRow};
 use crate::schema::{books, voucher_claims, vouchers};
 use async_trait::async_trait;
 use diesel::dsl::sql;
@@ -279,10 +279,8 @@ impl VoucherRepository for Store {
             .select((VoucherRow::as_select(), BookRow::as_select()))
             .load::<Joined>(&mut conn)
             .await
-            .map_err(backend)?
-            .into_iter()
-            .map(|(v, b)| v.into_voucher(b))
-            .collect()
+            .map_err(backend)
+            .map(|rows| readable(rows.into_iter().map(|(v, b)| v.into_voucher(b))))
     }
 
     async fn update_voucher(
