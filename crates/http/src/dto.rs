@@ -217,10 +217,11 @@ impl From<app::DaySlots> for DaySlotsBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReservationBody {
-    /// RFC 3339 with an offset, on the hour.
+    /// RFC 3339 with an offset, on the hour in the service offset, at least 72 hours ahead.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(example = "2026-12-01T09:00:00Z")]
     pub starts_at: OffsetDateTime,
+    /// RFC 3339 with an offset, on the hour, after `starts_at`, at most 90 days ahead.
     #[serde(with = "time::serde::rfc3339")]
     #[schema(example = "2026-12-01T11:00:00Z")]
     pub ends_at: OffsetDateTime,
@@ -478,6 +479,7 @@ pub struct NewVoucherBody {
     #[serde(default, deserialize_with = "present_time")]
     #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub opens_at: Option<OffsetDateTime>,
+    /// After `opens_at` when both are given; both within the years 1970 to 9998.
     #[serde(default, deserialize_with = "present_time")]
     #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub closes_at: Option<OffsetDateTime>,
@@ -496,6 +498,7 @@ pub struct VoucherPatchBody {
     #[serde(default, deserialize_with = "present_time")]
     #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub opens_at: Option<OffsetDateTime>,
+    /// After `opens_at` when both are given; both within the years 1970 to 9998.
     #[serde(default, deserialize_with = "present_time")]
     #[schema(nullable = false, value_type = Option<String>, format = DateTime)]
     pub closes_at: Option<OffsetDateTime>,
