@@ -5,10 +5,18 @@ slot-generator - create the hourly exam slots that must exist ahead of time
 
 USAGE:
     slot-generator [--horizon-days N] [--capacity N] [--database-url URL] [--dry-run] [--create]
+    slot-generator check [--database-url URL]
 
 Creates every missing hourly slot from the next whole hour through now + the horizon, in bulk.
 Idempotent: a second run creates nothing. Safe when two copies run at once. Never deletes or
 changes existing slots or their seat counters. Runs pending migrations first.
+
+CHECK:
+    `slot-generator check` compares every counter with its ledger: each slot's confirmed seats
+    with the confirmed reservations covering it, each voucher's remaining count with its
+    quantity minus its claims, and at most one claim per user and voucher. It only reads, in
+    one statement (one snapshot), so it is safe against a live database. Each difference is
+    printed with the ids involved; the exit code is 1 when there is one, 0 when all agree.
 
 OPTIONS:
     --horizon-days N     How far ahead slots must exist (default booking.horizon_days, 90)
@@ -47,6 +55,8 @@ pub struct Options {
     pub database_url: Option<String>,
     pub dry_run: bool,
     pub create: bool,
+    /// `check`: compare counters with their ledgers instead of creating slots.
+    pub check: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -58,6 +68,13 @@ pub enum Parsed {
 
 pub fn parse(args: &[String]) -> Result<Parsed, String> {
     let mut o = Options::default();
+    let args = match args.split_first() {
+        Some((first, rest)) if first == "check" => {
+            o.check = true;
+            rest
+        }
+        _ => args,
+    };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         let mut value = || {
@@ -120,6 +137,7 @@ mod tests {
                 database_url: None,
                 dry_run: true,
                 create: false,
+                check: false,
             }))
         );
     }
@@ -132,5 +150,9 @@ mod tests {
         assert!(parse(&args(&["--capacity", "0"])).is_err());
         assert!(parse(&args(&["--what"])).is_err());
         assert_eq!(parse(&args(&["--help"])), Ok(Parsed::Help));
+        assert!(matches!(
+            parse(&args(&["check", "--database-url", "postgres://x/y"])),
+            Ok(Parsed::Run(Options { check: true, .. }))
+        ));
     }
 }

@@ -216,3 +216,96 @@ fn from_an_empty_folder_it_refuses_to_invent_a_database_unless_asked() {
     );
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+/// A confirmed reservation of 4 seats over the 2nd and 3rd slots, with the counters moved as
+/// a confirm moves them: consistent.
+const CONSISTENT: [&str; 3] = [
+    "INSERT INTO users (username, username_key, password_hash, role, created_at) \
+     VALUES ('checker', 'checker', 'x', 'user', 0)",
+    "INSERT INTO reservations (user_id, starts_at, ends_at, seats, status, created_at, updated_at) \
+     SELECT (SELECT MIN(id) FROM users), MIN(starts_at) + 3600, MIN(starts_at) + 10800, 4, \
+            'confirmed', 0, 0 FROM exam_slots",
+    "UPDATE exam_slots SET confirmed = confirmed + 4 WHERE starts_at IN \
+     (SELECT MIN(starts_at) + 3600 FROM exam_slots UNION SELECT MIN(starts_at) + 7200 FROM exam_slots)",
+];
+
+/// Corrupts one slot counter and one voucher count behind the service's back.
+const CORRUPT: [&str; 3] = [
+    "UPDATE exam_slots SET confirmed = 7 WHERE starts_at = (SELECT MIN(starts_at) FROM exam_slots)",
+    "INSERT INTO books (title, created_at) VALUES ('Dune', 0)",
+    "INSERT INTO vouchers (book_id, code, quantity, remaining, created_at) \
+     VALUES ((SELECT MIN(id) FROM books), 'DUNE-1', 5, 3, 0)",
+];
+
+fn assert_check_catches_the_corruption(clean: &Output, found: &Output) {
+    assert!(clean.status.success(), "{clean:?}");
+    assert!(
+        stdout(clean).contains("check found 0 differences"),
+        "{clean:?}"
+    );
+    assert_eq!(found.status.code(), Some(1), "{found:?}");
+    let report = stdout(found);
+    assert!(
+        report.contains("confirmed is 7, its confirmed reservations add up to 0 [none]"),
+        "{report}"
+    );
+    assert!(
+        report.contains("remaining is 3, quantity minus claims is 5"),
+        "{report}"
+    );
+    assert!(report.contains("check found 2 differences"), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_counters_that_disagree_with_their_ledgers() {
+    let db = TestDb::new().await;
+    assert!(run(db.url(), &["--horizon-days", "2"]).status.success());
+    let mut conn = AsyncPgConnection::establish(db.url())
+        .await
+        .expect("connect");
+    for statement in CONSISTENT {
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .await
+            .expect("consistent change");
+    }
+    let clean = run(db.url(), &["check"]);
+    for statement in CORRUPT {
+        diesel::sql_query(statement)
+            .execute(&mut conn)
+            .await
+            .expect("corrupted");
+    }
+    let found = run(db.url(), &["check"]);
+    assert_check_catches_the_corruption(&clean, &found);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_works_on_the_embedded_file_too() {
+    let file = integration_tests::sqlite::TestSqlite::new().await;
+    let embedded = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+            .env("APP_PROFILE", "test")
+            .env_remove("DATABASE_URL")
+            .env("APP__DATABASE__PATH", file.path())
+            .args(args)
+            .output()
+            .expect("slot-generator runs")
+    };
+    assert!(embedded(&["--horizon-days", "2"]).status.success());
+    let sql = |statements: &[&str]| {
+        use diesel::Connection;
+        let mut conn =
+            diesel::SqliteConnection::establish(&file.path().to_string_lossy()).expect("open");
+        for statement in statements {
+            diesel::RunQueryDsl::execute(diesel::sql_query(*statement), &mut conn)
+                .expect("statement runs");
+        }
+    };
+    sql(&CONSISTENT);
+    let clean = embedded(&["check"]);
+    sql(&CORRUPT);
+    let found = embedded(&["check"]);
+    assert_check_catches_the_corruption(&clean, &found);
+}

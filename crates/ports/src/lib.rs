@@ -9,6 +9,7 @@ pub mod clock;
 pub mod error;
 pub mod health;
 pub mod lock;
+pub mod reconcile;
 pub mod reservations;
 pub mod slots;
 pub mod users;
@@ -20,6 +21,7 @@ pub use clock::{Clock, SystemClock};
 pub use error::BackendError;
 pub use health::HealthProbe;
 pub use lock::{DistributedLock, LockError, LockLease};
+pub use reconcile::{Discrepancy, Reconciliation};
 pub use reservations::{
     ChangeReservationError, CreateReservationError, NewReservation, ReservationFilter,
     ReservationRepository,
@@ -42,6 +44,7 @@ pub mod mocks {
     pub use crate::clock::MockClock;
     pub use crate::health::MockHealthProbe;
     pub use crate::lock::MockDistributedLock;
+    pub use crate::reconcile::MockReconciliation;
     pub use crate::reservations::MockReservationRepository;
     pub use crate::slots::MockSlotRepository;
     pub use crate::users::MockUserRepository;

@@ -5,6 +5,7 @@
 //! `dialect` (the statements the two databases spell differently), and `PROBE_NAME`.
 
 mod health;
+mod reconcile;
 mod reservations;
 mod slots;
 mod users;

@@ -16,10 +16,10 @@ use domain::{
 };
 use ports::{
     BackendError, ChangeReservationError, ClaimError, CreateReservationError, CreateUserError,
-    CreateVoucherError, DeleteUserError, EnsureReport, HealthProbe, NewReservation, NewUser,
-    NewVoucher, ReservationFilter, ReservationRepository, Slot, SlotRepository, StoredCredentials,
-    UpdateUserError, UpdateVoucherError, UseClaimError, UserChanges, UserRepository,
-    VoucherChanges, VoucherRepository,
+    CreateVoucherError, DeleteUserError, Discrepancy, EnsureReport, HealthProbe, NewReservation,
+    NewUser, NewVoucher, Reconciliation, ReservationFilter, ReservationRepository, Slot,
+    SlotRepository, StoredCredentials, UpdateUserError, UpdateVoucherError, UseClaimError,
+    UserChanges, UserRepository, VoucherChanges, VoucherRepository,
 };
 use std::future::Future;
 use std::path::Path;
@@ -314,6 +314,13 @@ impl VoucherRepository for SqliteStore {
     ) -> Result<Claim, UseClaimError> {
         self.run(|r| async move { r.use_claim(user, claim, now).await })
             .await
+    }
+}
+
+#[async_trait]
+impl Reconciliation for SqliteStore {
+    async fn discrepancies(&self) -> Result<Vec<Discrepancy>, BackendError> {
+        self.run(|r| async move { r.discrepancies().await }).await
     }
 }
 
