@@ -130,6 +130,11 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         },
         api: ApiConfig {
             body_limit_bytes: settings.server.body_limit_bytes,
+            metrics: if settings.metrics.enabled {
+                Some(http_api::metrics::install().map_err(StartError::Other)?)
+            } else {
+                None
+            },
         },
     })
 }

@@ -222,6 +222,27 @@ impl ReservationService {
     /// `Conflict::SlotMissing`.
     pub async fn confirm(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, AppError> {
         AuthService::require_admin(actor)?;
+        let outcome = self.confirm_as_admin(actor, id).await;
+        let label = match &outcome {
+            Ok(_) => "confirmed",
+            Err(AppError::Conflict(crate::error::Conflict::InsufficientCapacity)) => {
+                "insufficient_capacity"
+            }
+            Err(AppError::Conflict(crate::error::Conflict::SlotMissing)) => "slot_missing",
+            Err(AppError::Conflict(_)) => "not_pending",
+            Err(AppError::NotFound(_)) => "not_found",
+            Err(AppError::Busy) => "busy",
+            Err(_) => "error",
+        };
+        metrics::counter!("reservation_confirms_total", "outcome" => label).increment(1);
+        outcome
+    }
+
+    async fn confirm_as_admin(
+        &self,
+        actor: &Actor,
+        id: ReservationId,
+    ) -> Result<Reservation, AppError> {
         let now = self.clock.now();
         match self.reservations.confirm(id, now).await {
             Ok(confirmed) => {

@@ -106,6 +106,12 @@ impl std::fmt::Debug for VoucherService {
     }
 }
 
+/// Counts a claim's outcome and which layer answered it: `memo`, `gate` or `database`.
+fn count_claim(outcome: &'static str, answered_by: &'static str) {
+    metrics::counter!("voucher_claims_total", "outcome" => outcome, "answered_by" => answered_by)
+        .increment(1);
+}
+
 /// Gate failures only cost speed; they are logged, never returned.
 fn hint<T>(outcome: Result<T, ports::BackendError>, what: &str) -> Option<T> {
     outcome
@@ -126,7 +132,11 @@ impl VoucherService {
     /// True when this process saw `id` sold out a moment ago: a press can be answered
     /// `sold_out` before anything else is asked.
     pub fn known_sold_out(&self, id: VoucherId) -> bool {
-        self.sold_out.holds(id)
+        let known = self.sold_out.holds(id);
+        if known {
+            count_claim("sold_out", "memo");
+        }
+        known
     }
 
     /// The vouchers on the event page right now.
@@ -144,6 +154,7 @@ impl VoucherService {
     /// `Invalid::ClaimWindow` before it opens or after it closes.
     pub async fn claim(&self, actor: &Actor, id: VoucherId) -> Result<Claim, AppError> {
         if self.sold_out.holds(id) {
+            count_claim("sold_out", "memo");
             return Err(Conflict::SoldOut.into());
         }
         let user = actor.user_id;
@@ -159,8 +170,12 @@ impl VoucherService {
             admission = hint(self.gate.admit(id, user).await, "admit");
         }
         match admission {
-            Some(Admission::AlreadyClaimed) => return Err(Conflict::AlreadyClaimed.into()),
+            Some(Admission::AlreadyClaimed) => {
+                count_claim("already_claimed", "gate");
+                return Err(Conflict::AlreadyClaimed.into());
+            }
             Some(Admission::SoldOut) => {
+                count_claim("sold_out", "gate");
                 // The gate's count can touch zero while admitted claims are still in flight,
                 // and a refused one gives its unit back: only the database's `remaining` says
                 // the voucher is really gone, and only then is it remembered. The record is
@@ -178,6 +193,15 @@ impl VoucherService {
         }
         let admitted = admission == Some(Admission::Admitted);
         let outcome = self.vouchers.claim(user, id, self.clock.now()).await;
+        let label = match &outcome {
+            Ok(_) => "claimed",
+            Err(ClaimError::AlreadyClaimed) => "already_claimed",
+            Err(ClaimError::SoldOut) => "sold_out",
+            Err(ClaimError::NotOpenYet | ClaimError::Closed) => "closed",
+            Err(ClaimError::NotFound) => "not_found",
+            Err(ClaimError::Backend(_)) => "error",
+        };
+        count_claim(label, "database");
         match &outcome {
             Ok(_) => {
                 hint(self.gate.claimed(id, user).await, "record claim");

@@ -7,6 +7,7 @@
 pub mod dto;
 mod extract;
 mod handlers;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 mod request_log;

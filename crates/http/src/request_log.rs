@@ -68,9 +68,33 @@ pub async fn request_log(
     let id = request_id(&req);
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let mut res = next.call(req).await?;
+    let in_flight = metrics::gauge!("http_requests_in_flight");
+    in_flight.increment(1.0);
+    let outcome = next.call(req).await;
+    in_flight.decrement(1.0);
+    let mut res = outcome?;
     let status = res.status().as_u16();
-    let micros = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
+    let micros = elapsed.as_micros() as u64;
+    // Route templates, not paths: ids never become label values.
+    let template = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method_label = method.as_str().to_owned();
+    metrics::counter!(
+        "http_requests_total",
+        "method" => method_label.clone(),
+        "route" => template.clone(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!(
+        "http_request_duration_seconds",
+        "method" => method_label,
+        "route" => template
+    )
+    .record(elapsed.as_secs_f64());
     // The route template is looked up only for a line that will be written.
     let route = || res.request().match_pattern().unwrap_or_default();
     if status >= 500 {

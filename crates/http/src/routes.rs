@@ -18,9 +18,20 @@ use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// HTTP-level settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct ApiConfig {
     pub body_limit_bytes: usize,
+    /// Serves `GET /metrics` when set.
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiConfig")
+            .field("body_limit_bytes", &self.body_limit_bytes)
+            .field("metrics", &self.metrics.is_some())
+            .finish()
+    }
 }
 
 /// The probes behind `/ready`, and the switch that takes the instance out of rotation while it
@@ -50,6 +61,13 @@ pub fn configure(
             .app_data(web::Data::new(slots::RenderedDays::default()))
             .app_data(web::Data::new(readiness))
             .app_data(web::PayloadConfig::new(config.body_limit_bytes))
+            .configure(|cfg| {
+                if let Some(handle) = config.metrics {
+                    cfg.app_data(web::Data::new(handle)).service(
+                        web::resource("/metrics").route(web::get().to(crate::metrics::render)),
+                    );
+                }
+            })
             .service(web::resource("/health").route(web::get().to(health::live)))
             .service(web::resource("/ready").route(web::get().to(health::ready)))
             .route("/events", web::get().to(web_page::index))

@@ -131,6 +131,7 @@ impl SharedConn {
             )))
         });
         if let Err(e) = &outcome {
+            metrics::counter!("redis_errors_total").increment(1);
             if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
                 *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
             }

@@ -61,14 +61,17 @@ impl DistributedLock for RedisLock {
     async fn acquire(&self, key: &str) -> Result<LockLease, LockError> {
         let key = self.backend.key(&format!("lock:{key}"));
         let token = format!("{:032x}", rand::rng().random::<u128>());
-        let deadline = Instant::now() + self.wait;
+        let started = Instant::now();
+        let deadline = started + self.wait;
         let mut backoff = FIRST_BACKOFF;
         loop {
             if self.try_once(&key, &token).await? {
+                metrics::histogram!("lock_wait_seconds").record(started.elapsed().as_secs_f64());
                 return Ok(LockLease { key, token });
             }
             let now = Instant::now();
             if now >= deadline {
+                metrics::counter!("lock_busy_total").increment(1);
                 return Err(LockError::Timeout);
             }
             // Full jitter keeps many waiters from retrying in lockstep.
@@ -80,12 +83,16 @@ impl DistributedLock for RedisLock {
 
     async fn release(&self, lease: LockLease) -> Result<(), LockError> {
         let mut conn = self.backend.conn().await?;
-        let _: i64 = RELEASE
+        let released: i64 = RELEASE
             .key(&lease.key)
             .arg(&lease.token)
             .invoke_async(&mut conn)
             .await
             .map_err(BackendError::new)?;
+        if released == 0 {
+            // The lease ran out while the holder still worked (the database guards held).
+            metrics::counter!("lock_lease_expired_total").increment(1);
+        }
         Ok(())
     }
 }

@@ -39,6 +39,14 @@ pub struct Settings {
     pub booking: BookingSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve Prometheus metrics at `GET /metrics` on the main listener.
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

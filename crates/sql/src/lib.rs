@@ -21,6 +21,15 @@ pub use sqlite::{run_migrations as run_sqlite_migrations, SqliteStore};
 use ports::BackendError;
 use std::path::Path;
 
+/// The pool as Prometheus sees it, updated at every checkout: its size, the connections in use
+/// and how long the request waited for one.
+fn pool_metrics(started: std::time::Instant, status: deadpool::Status) {
+    metrics::histogram!("db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
+    metrics::gauge!("db_pool_max_size").set(status.max_size as f64);
+    metrics::gauge!("db_pool_size").set(status.size as f64);
+    metrics::gauge!("db_pool_in_use").set(status.size.saturating_sub(status.available) as f64);
+}
+
 /// Migrates the PostgreSQL database at `url` (creating it when missing) and opens a pool of
 /// `pool_size` connections on it.
 ///

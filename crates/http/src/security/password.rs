@@ -170,18 +170,31 @@ fn verify_with(memory: &mut Vec<Block>, password: &str, hash: &str) -> bool {
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let password = password.expose().to_owned();
-        self.run(move |memory| hash_with(memory, &password))
+        let started = std::time::Instant::now();
+        let hashed = self
+            .run(move |memory| hash_with(memory, &password))
             .await?
-            .map_err(HashError::Backend)
+            .map_err(HashError::Backend);
+        metrics::histogram!("password_hash_seconds", "op" => "hash")
+            .record(started.elapsed().as_secs_f64());
+        hashed
     }
 
     async fn verify(&self, password: &str, hash: Option<String>) -> Result<bool, HashError> {
         let password = password.to_owned();
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let started = std::time::Instant::now();
         let matches = self
             .run(move |memory| verify_with(memory, &password, &hash))
-            .await?;
+            .await;
+        metrics::histogram!("password_hash_seconds", "op" => "verify")
+            .record(started.elapsed().as_secs_f64());
+        if matches!(matches, Err(HashError::Busy)) {
+            metrics::counter!("password_hash_busy_total").increment(1);
+        }
+        // Busy must reach the caller for unknown users too (not short-circuited away).
+        let matches = matches?;
         Ok(known && matches)
     }
 }

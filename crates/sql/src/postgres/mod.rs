@@ -73,6 +73,9 @@ impl PgStore {
     }
 
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, BackendError> {
-        self.pool.get().await.map_err(BackendError::new)
+        let started = std::time::Instant::now();
+        let conn = self.pool.get().await.map_err(BackendError::new);
+        crate::pool_metrics(started, self.pool.status());
+        conn
     }
 }

@@ -135,6 +135,9 @@ impl SqliteRepos {
     }
 
     async fn conn(&self) -> Result<Object<Db>, BackendError> {
-        self.pool.get().await.map_err(BackendError::new)
+        let started = std::time::Instant::now();
+        let conn = self.pool.get().await.map_err(BackendError::new);
+        crate::pool_metrics(started, self.pool.status());
+        conn
     }
 }
