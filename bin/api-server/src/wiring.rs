@@ -5,7 +5,7 @@ use app::{BookingPolicy, Deps, Services};
 use domain::{BookingWindow, ServiceOffset};
 use http_api::{ApiConfig, Readiness};
 use ports::{
-    AdmissionGate, DistributedLock, HealthProbe, ReservationRepository, SharedCache,
+    AdmissionGate, DistributedLock, HealthProbe, LoginThrottle, ReservationRepository, SharedCache,
     SlotRepository, SystemClock, UserRepository, VoucherRepository,
 };
 use settings::{CoordinationChoice, DatabaseChoice, Settings};
@@ -103,6 +103,7 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         hasher: Arc::new(hasher),
         tokens: Arc::new(tokens),
         cache: coordination.cache,
+        throttle: coordination.throttle,
         vouchers: store.clone(),
         gate: coordination.gate,
         policy,
@@ -181,6 +182,7 @@ async fn open_repositories(settings: &Settings) -> Result<Arc<dyn Repositories>,
 struct Coordination {
     lock: Arc<dyn DistributedLock>,
     cache: Arc<dyn SharedCache>,
+    throttle: Arc<dyn LoginThrottle>,
     gate: Arc<dyn AdmissionGate>,
     probe: Option<Arc<dyn HealthProbe>>,
 }
@@ -188,6 +190,13 @@ struct Coordination {
 fn open_coordination(settings: &Settings) -> Result<Coordination, StartError> {
     let ttl = Duration::from_millis(settings.lock.ttl_ms);
     let wait = Duration::from_millis(settings.lock.wait_ms);
+    let a = &settings.auth;
+    let limits = ports::ThrottleLimits {
+        window: Duration::from_secs(a.throttle_window_seconds),
+        per_account_and_client: a.throttle_per_account_and_client,
+        per_account: a.throttle_per_account,
+        per_client: a.throttle_per_client,
+    };
     Ok(match settings.coordination_choice()? {
         CoordinationChoice::Redis { url } => {
             let redis = adapter_redis::RedisBackend::connect(
@@ -203,6 +212,7 @@ fn open_coordination(settings: &Settings) -> Result<Coordination, StartError> {
             Coordination {
                 lock: Arc::new(redis.lock(ttl, wait)),
                 cache: Arc::new(redis.cache()),
+                throttle: Arc::new(redis.throttle(limits)),
                 gate: Arc::new(redis.admission()),
                 probe: Some(Arc::new(redis.probe())),
             }
@@ -215,6 +225,7 @@ fn open_coordination(settings: &Settings) -> Result<Coordination, StartError> {
             Coordination {
                 lock: Arc::new(adapter_memory::MemoryLock::new(ttl, wait)),
                 cache: Arc::new(adapter_memory::MemoryCache::new()),
+                throttle: Arc::new(adapter_memory::MemoryThrottle::new(limits)),
                 gate: Arc::new(adapter_memory::MemoryAdmission::new()),
                 probe: None,
             }

@@ -10,8 +10,8 @@ use crate::error::{AppError, Unauthenticated};
 use crate::Deps;
 use domain::{Actor, Password, Role, SessionRefusal, SessionState, User, UserId, Username};
 use ports::{
-    Clock, DayTag, IssuedToken, NewUser, PasswordHasher, SharedCache, TokenClaims, TokenError,
-    Tokens, UserRepository,
+    Attempt, Clock, DayTag, IssuedToken, LoginThrottle, NewUser, PasswordHasher, SharedCache,
+    Throttle, TokenClaims, TokenError, Tokens, UserRepository,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -36,8 +36,12 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn Tokens>,
     cache: Arc<dyn SharedCache>,
+    throttle: Arc<dyn LoginThrottle>,
     clock: Arc<dyn Clock>,
 }
+
+/// Longest account name a throttle key carries; longer ones are cut (and still throttled).
+const MAX_THROTTLE_NAME: usize = 160;
 
 impl std::fmt::Debug for AuthService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,6 +56,7 @@ impl AuthService {
             hasher: deps.hasher.clone(),
             tokens: deps.tokens.clone(),
             cache: deps.cache.clone(),
+            throttle: deps.throttle.clone(),
             clock: deps.clock.clone(),
         }
     }
@@ -89,11 +94,52 @@ impl AuthService {
     }
 
     /// Checks the credentials and issues an access token. An unknown user and a wrong
-    /// password give the same answer, after the same amount of hashing work.
+    /// password give the same answer, after the same amount of hashing work, and are throttled
+    /// the same way: failures are limited per account and `client` address together, per
+    /// account, and per address.
     ///
     /// # Errors
-    /// `Unauthenticated::BadCredentials`.
-    pub async fn log_in(&self, username: &str, password: &str) -> Result<IssuedToken, AppError> {
+    /// `Throttled` after too many failures; `Unauthenticated::BadCredentials`.
+    pub async fn log_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<IssuedToken, AppError> {
+        let attempt = Attempt {
+            account: username
+                .to_ascii_lowercase()
+                .chars()
+                .take(MAX_THROTTLE_NAME)
+                .collect(),
+            client: client.to_owned(),
+        };
+        match self.throttle.check(&attempt).await {
+            Ok(Throttle::Wait(wait)) => return Err(AppError::Throttled(wait)),
+            Ok(Throttle::Allowed) => {}
+            // The hash still protects the account; an outage of the counters must not lock
+            // everyone out.
+            Err(e) => tracing::warn!(error = %e, "log-in throttle unreachable; not applied"),
+        }
+        let outcome = self.check_credentials(username, password).await;
+        let recorded = match &outcome {
+            Ok(_) => self.throttle.succeeded(&attempt).await,
+            Err(AppError::Unauthenticated(Unauthenticated::BadCredentials)) => {
+                self.throttle.failed(&attempt).await
+            }
+            Err(_) => Ok(()),
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(error = %e, "could not record a log-in attempt");
+        }
+        outcome
+    }
+
+    async fn check_credentials(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<IssuedToken, AppError> {
         let stored = self.users.credentials(username).await?;
         let (user, hash) = match stored {
             Some(s) => (Some(s.user), Some(s.password_hash)),

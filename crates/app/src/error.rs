@@ -27,6 +27,9 @@ pub enum AppError {
     /// The resource is locked by a concurrent change for longer than the bounded wait.
     #[error("the resource is busy; try again shortly")]
     Busy,
+    /// Too many failed log-ins lately; try again after this long.
+    #[error("too many failed log-ins; try again later")]
+    Throttled(std::time::Duration),
     #[error(transparent)]
     Backend(#[from] BackendError),
 }

@@ -25,8 +25,8 @@ pub use slots::{DaySlots, SlotService};
 pub use vouchers::{VoucherInput, VoucherPatch, VoucherService};
 
 use ports::{
-    AdmissionGate, Clock, DistributedLock, PasswordHasher, ReservationRepository, SharedCache,
-    SlotRepository, Tokens, UserRepository, VoucherRepository,
+    AdmissionGate, Clock, DistributedLock, LoginThrottle, PasswordHasher, ReservationRepository,
+    SharedCache, SlotRepository, Tokens, UserRepository, VoucherRepository,
 };
 use std::sync::Arc;
 
@@ -41,6 +41,7 @@ pub struct Deps {
     pub hasher: Arc<dyn PasswordHasher>,
     pub tokens: Arc<dyn Tokens>,
     pub cache: Arc<dyn SharedCache>,
+    pub throttle: Arc<dyn LoginThrottle>,
     pub vouchers: Arc<dyn VoucherRepository>,
     pub gate: Arc<dyn AdmissionGate>,
     pub policy: BookingPolicy,

@@ -157,6 +157,7 @@ fn describe_app(e: &AppError) -> Described {
             described(S::CONFLICT, code, c)
         }
         AppError::Busy => described(S::SERVICE_UNAVAILABLE, "busy", e),
+        AppError::Throttled(_) => described(S::TOO_MANY_REQUESTS, "too_many_attempts", e),
         AppError::Backend(_) => described(
             S::SERVICE_UNAVAILABLE,
             "service_unavailable",
@@ -196,6 +197,13 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?source, "backing service failure");
         }
         let d = self.describe();
-        problem_response(d.status, d.code, &d.detail)
+        let mut response = problem_response(d.status, d.code, &d.detail);
+        if let ApiError::App(AppError::Throttled(wait)) = self {
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }

@@ -11,10 +11,12 @@
 mod admission;
 mod cache;
 mod lock;
+mod throttle;
 
 pub use admission::MemoryAdmission;
 pub use cache::MemoryCache;
 pub use lock::MemoryLock;
+pub use throttle::MemoryThrottle;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 

@@ -12,6 +12,7 @@ pub mod lock;
 pub mod reconcile;
 pub mod reservations;
 pub mod slots;
+pub mod throttle;
 pub mod users;
 pub mod vouchers;
 
@@ -27,6 +28,7 @@ pub use reservations::{
     ReservationRepository,
 };
 pub use slots::{EnsureReport, Slot, SlotRepository};
+pub use throttle::{Attempt, LoginThrottle, Throttle, ThrottleLimits};
 pub use users::{
     CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError, UserChanges,
     UserRepository,
@@ -47,6 +49,7 @@ pub mod mocks {
     pub use crate::reconcile::MockReconciliation;
     pub use crate::reservations::MockReservationRepository;
     pub use crate::slots::MockSlotRepository;
+    pub use crate::throttle::MockLoginThrottle;
     pub use crate::users::MockUserRepository;
     pub use crate::vouchers::{MockAdmissionGate, MockVoucherRepository};
 }

@@ -4,10 +4,12 @@
 mod admission;
 mod cache;
 mod lock;
+mod throttle;
 
 pub use admission::RedisAdmission;
 pub use cache::RedisCache;
 pub use lock::RedisLock;
+pub use throttle::RedisThrottle;
 
 use async_trait::async_trait;
 use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
@@ -72,6 +74,10 @@ impl RedisBackend {
 
     pub fn cache(&self) -> RedisCache {
         RedisCache::new(self.clone())
+    }
+
+    pub fn throttle(&self, limits: ports::ThrottleLimits) -> RedisThrottle {
+        RedisThrottle::new(self.clone(), limits)
     }
 
     pub fn admission(&self) -> RedisAdmission {

@@ -106,6 +106,11 @@ pub struct AuthSettings {
     pub hash_workers: usize,
     /// How long a log-in or sign-up waits for a hashing worker before answering 503.
     pub hash_wait_ms: u64,
+    /// Failed log-ins allowed per window: per account and address, per account, per address.
+    pub throttle_window_seconds: u64,
+    pub throttle_per_account_and_client: u32,
+    pub throttle_per_account: u32,
+    pub throttle_per_client: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -278,6 +283,14 @@ impl Settings {
         }
         if self.lock.ttl_ms == 0 {
             return invalid("lock.ttl_ms must be positive");
+        }
+        let a = &self.auth;
+        if a.throttle_window_seconds == 0
+            || a.throttle_per_account_and_client == 0
+            || a.throttle_per_account == 0
+            || a.throttle_per_client == 0
+        {
+            return invalid("auth.throttle_* settings must be positive");
         }
         if self.server.keep_alive_seconds == 0 {
             return invalid("server.keep_alive_seconds must be positive");

@@ -86,7 +86,11 @@ async fn log_in_with_unknown_user_still_hashes_and_fails_like_a_wrong_password()
         .withf(|_, hash| hash.is_none())
         .times(1)
         .returning(|_, _| Ok(false));
-    let unknown = m.services().auth.log_in("nobody", "whatever1").await;
+    let unknown = m
+        .services()
+        .auth
+        .log_in("nobody", "whatever1", "127.0.0.1")
+        .await;
 
     let mut m = Mocks::default();
     m.users.expect_credentials().returning(|_| {
@@ -99,7 +103,11 @@ async fn log_in_with_unknown_user_still_hashes_and_fails_like_a_wrong_password()
         .expect_verify()
         .times(1)
         .returning(|_, _| Ok(false));
-    let wrong = m.services().auth.log_in("user1", "whatever1").await;
+    let wrong = m
+        .services()
+        .auth
+        .log_in("user1", "whatever1", "127.0.0.1")
+        .await;
 
     for outcome in [unknown, wrong] {
         assert!(matches!(
@@ -130,7 +138,7 @@ async fn log_in_issues_a_token_for_the_right_password() {
     let t = m
         .services()
         .auth
-        .log_in("user1", "right one")
+        .log_in("user1", "right one", "127.0.0.1")
         .await
         .expect("token");
     assert_eq!(t.token, "jwt");

@@ -46,12 +46,19 @@ pub struct Mocks {
     pub hasher: MockPasswordHasher,
     pub tokens: MockTokens,
     pub cache: MockSharedCache,
+    pub throttle: MockLoginThrottle,
     pub vouchers: MockVoucherRepository,
     pub gate: MockAdmissionGate,
 }
 
 impl Mocks {
-    pub fn services(self) -> Services {
+    pub fn services(mut self) -> Services {
+        // Log-in throttling has its own adapter tests; here it lets everything through.
+        self.throttle
+            .expect_check()
+            .returning(|_| Ok(ports::Throttle::Allowed));
+        self.throttle.expect_failed().returning(|_| Ok(()));
+        self.throttle.expect_succeeded().returning(|_| Ok(()));
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         Services::new(Deps {
@@ -63,6 +70,7 @@ impl Mocks {
             hasher: Arc::new(self.hasher),
             tokens: Arc::new(self.tokens),
             cache: Arc::new(self.cache),
+            throttle: Arc::new(self.throttle),
             vouchers: Arc::new(self.vouchers),
             gate: Arc::new(self.gate),
             policy: BookingPolicy {

@@ -4,7 +4,7 @@ use super::Svc;
 use crate::dto::{Credentials, TokenBody, UserBody};
 use crate::extract::{Authenticated, JsonBody};
 use crate::problem::{ApiError, Problem};
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse};
 
 #[utoipa::path(
     post, path = "/api/v1/auth/signup", tag = "auth",
@@ -29,11 +29,16 @@ pub async fn sign_up(svc: Svc, body: JsonBody) -> Result<HttpResponse, ApiError>
         (status = 200, description = "An access token", body = TokenBody),
         (status = 400, description = "Malformed body", body = Problem),
         (status = 401, description = "Unknown user or wrong password (same answer)", body = Problem),
+        (status = 429, description = "Too many failed log-ins for this account or address; retry after Retry-After seconds", body = Problem),
     )
 )]
-pub async fn log_in(svc: Svc, body: JsonBody) -> Result<HttpResponse, ApiError> {
+pub async fn log_in(svc: Svc, req: HttpRequest, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let c: Credentials = body.parse()?;
-    let issued = svc.auth.log_in(&c.username, &c.password).await?;
+    // The peer's address: forwarded headers are not trusted (they are the client's to write).
+    let client = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
+    let issued = svc.auth.log_in(&c.username, &c.password, &client).await?;
     let expires_in = (issued.claims.expires_at - issued.claims.issued_at).whole_seconds();
     Ok(HttpResponse::Ok().json(TokenBody {
         access_token: issued.token,
