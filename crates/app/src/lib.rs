@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod day_cache;
 pub mod error;
 mod locking;
 pub mod policy;

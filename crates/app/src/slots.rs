@@ -7,57 +7,19 @@
 //! it has seen answered. Rows are read after the tag, so an entry is never older than its label.
 
 use crate::auth::AuthService;
+use crate::day_cache::DayCache;
 use crate::error::{AppError, Invalid};
 use crate::policy::BookingPolicy;
 use crate::Deps;
 use domain::Actor;
 use domain::SlotHorizon;
 use ports::{Clock, DayTag, EnsureReport, Slot, SlotRepository};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use time::Date;
 
-/// Bounds how long an entry is trusted even with an unchanged tag: the one case a tag cannot
-/// cover is a cache that was unreachable when a change tried to retag, and came back with its
-/// old keys.
-const ENTRY_MAX_AGE: Duration = Duration::from_secs(5);
-/// Enough for every bookable date several times over; past it the map starts afresh.
-const MAX_ENTRIES: usize = 512;
 /// A date whose slots all exist. Dates at the horizon's edge, still being filled by the slot
 /// generator (another process), are never cached.
 const HOURS_PER_DAY: usize = 24;
-
-#[derive(Debug)]
-struct CachedDay {
-    tag: DayTag,
-    loaded: Instant,
-    slots: Arc<Vec<Slot>>,
-}
-
-/// The slots of recent dates, each valid while its tag is current.
-#[derive(Debug, Default)]
-struct DayCache {
-    days: Mutex<HashMap<Date, CachedDay>>,
-}
-
-impl DayCache {
-    fn get(&self, date: Date, tag: DayTag) -> Option<Arc<Vec<Slot>>> {
-        let days = self.days.lock().unwrap_or_else(PoisonError::into_inner);
-        days.get(&date)
-            .filter(|d| d.tag == tag && d.loaded.elapsed() < ENTRY_MAX_AGE)
-            .map(|d| d.slots.clone())
-    }
-
-    fn put(&self, date: Date, tag: DayTag, slots: Arc<Vec<Slot>>) {
-        let mut days = self.days.lock().unwrap_or_else(PoisonError::into_inner);
-        if days.len() >= MAX_ENTRIES {
-            days.clear();
-        }
-        let loaded = Instant::now();
-        days.insert(date, CachedDay { tag, loaded, slots });
-    }
-}
 
 /// The slots of one calendar day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +33,7 @@ pub struct SlotService {
     slots: Arc<dyn SlotRepository>,
     clock: Arc<dyn Clock>,
     policy: BookingPolicy,
-    cache: Arc<DayCache>,
+    cache: Arc<DayCache<DayTag, Arc<Vec<Slot>>>>,
 }
 
 impl std::fmt::Debug for SlotService {
@@ -118,7 +80,7 @@ impl SlotService {
         if self.policy.window.excludes_span(from, to, now) {
             return Err(Invalid::DateOutsideWindow.into());
         }
-        let all = match tag.and_then(|t| self.cache.get(date, t)) {
+        let all = match tag.and_then(|t| self.cache.get(date, &t)) {
             Some(hit) => hit,
             None => {
                 let loaded = Arc::new(self.slots.list_between(from, to).await?);

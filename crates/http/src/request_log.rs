@@ -52,6 +52,23 @@ fn request_id(req: &ServiceRequest) -> String {
     }
 }
 
+/// Counts a request in flight until dropped, so a request whose client hung up (its future
+/// dropped half-way) is counted out too.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        metrics::gauge!("http_requests_in_flight").increment(1.0);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("http_requests_in_flight").decrement(1.0);
+    }
+}
+
 fn is_probe(path: &str) -> bool {
     matches!(path, "/health" | "/ready")
 }
@@ -68,16 +85,14 @@ pub async fn request_log(
     let id = request_id(&req);
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let in_flight = metrics::gauge!("http_requests_in_flight");
-    in_flight.increment(1.0);
-    let outcome = next.call(req).await;
-    in_flight.decrement(1.0);
-    let mut res = outcome?;
+    let in_flight = InFlight::enter();
+    let mut res = next.call(req).await?;
+    drop(in_flight);
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
     let micros = elapsed.as_micros() as u64;
     // Route templates, not paths: ids never become label values.
-    let template = res
+    let route = res
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
@@ -85,26 +100,22 @@ pub async fn request_log(
     metrics::counter!(
         "http_requests_total",
         "method" => method_label.clone(),
-        "route" => template.clone(),
+        "route" => route.clone(),
         "status" => status.to_string()
     )
     .increment(1);
     metrics::histogram!(
         "http_request_duration_seconds",
         "method" => method_label,
-        "route" => template
+        "route" => route.clone()
     )
     .record(elapsed.as_secs_f64());
-    // The route template is looked up only for a line that will be written.
-    let route = || res.request().match_pattern().unwrap_or_default();
     if status >= 500 {
         let cause = res.response().error().map(ToString::to_string);
-        let route = route();
         tracing::warn!(target: "request", request_id = %id, %method, %path, %route, status, micros, cause, "request failed");
     } else if is_probe(&path) {
         tracing::debug!(target: "request", request_id = %id, %method, %path, status, micros, "request");
-    } else if tracing::enabled!(target: "request", tracing::Level::INFO) {
-        let route = route();
+    } else {
         tracing::info!(target: "request", request_id = %id, %method, %path, %route, status, micros, "request");
     }
     let headers = res.headers_mut();
