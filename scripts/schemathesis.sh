@@ -66,12 +66,14 @@ token() { # username password: signs up if needed, logs in, prints the token
 # the admin user routes, which may hit the admin's own account) run last.
 session_ending='^(POST /api/v1/auth/logout|DELETE /api/v1/users/me|PATCH /api/v1/users/me|(PATCH|DELETE) /api/v1/admin/users/\{id\})$'
 
+# One worker: with several, the tool's own generator has crashed here inside Python
+# ("AST constructor recursion depth mismatch"), a fault of the tool, not of the API.
 run() { # label, then extra arguments
     local label=$1; shift
     echo "== schemathesis: $label"
     "$venv/bin/schemathesis" --config-file config/schemathesis.toml run "$base/api-docs/openapi.json" \
         --checks all --max-examples "$examples" --phases examples,coverage,fuzzing \
-        --generation-deterministic --no-color --workers 2 --request-timeout 30 \
+        --generation-deterministic --no-color --workers 1 --request-timeout 30 \
         --suppress-health-check all "$@"
 }
 
