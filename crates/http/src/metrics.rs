@@ -4,9 +4,11 @@
 
 use actix_web::{web, HttpResponse};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
-static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The installed handle. A mutex rather than a once-cell: installing can fail, and two
+/// servers starting at once in one process (tests do) must not both try to install.
+static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
 
 /// How often recorded histogram samples are folded into their buckets.
 const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -22,7 +24,10 @@ const BUCKETS: &[f64] = &[
 /// # Errors
 /// When another recorder was installed first.
 pub fn install() -> Result<PrometheusHandle, String> {
-    if let Some(handle) = HANDLE.get() {
+    let mut installed = HANDLE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(handle) = installed.as_ref() {
         return Ok(handle.clone());
     }
     let handle = PrometheusBuilder::new()
@@ -30,7 +35,7 @@ pub fn install() -> Result<PrometheusHandle, String> {
         .map_err(|e| e.to_string())?
         .install_recorder()
         .map_err(|e| e.to_string())?;
-    let handle = HANDLE.get_or_init(|| handle).clone();
+    *installed = Some(handle.clone());
     // Histogram samples wait in the recorder until upkeep folds them into their buckets;
     // without it memory would grow with every request between scrapes.
     let upkeep = handle.clone();
