@@ -496,6 +496,70 @@ async fn admin_list_filters_by_status_user_and_date(backend: Backend) {
     }
 }
 
+async fn admin_list_is_a_queue_with_order_oldest(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (admin, _) = app.admin().await;
+    let (alice, _) = app.user().await;
+    let mut ids = Vec::new();
+    for hour in [9, 3, 15, 6] {
+        let r = app
+            .post(
+                "/api/v1/reservations",
+                Some(&alice),
+                &reservation(&slot(20, hour), &slot(20, hour + 1), 1),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        ids.push(r.body["id"].as_i64().expect("id"));
+    }
+    // The second one leaves the pending queue.
+    let r = app
+        .call(
+            "POST",
+            &format!("/api/v1/admin/reservations/{}/confirm", ids[1]),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    let listed = |q: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let r = app
+                .get(&format!("/api/v1/admin/reservations?{q}"), Some(&admin))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{q}");
+            r.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["id"].as_i64().expect("id"))
+                .collect::<Vec<_>>()
+        }
+    };
+    let newest: Vec<i64> = ids.iter().rev().copied().collect();
+    assert_eq!(listed("").await, newest);
+    assert_eq!(listed("order=newest").await, newest);
+    assert_eq!(listed("order=oldest").await, ids);
+    assert_eq!(
+        listed("order=oldest&status=pending").await,
+        vec![ids[0], ids[2], ids[3]]
+    );
+    assert_eq!(
+        listed("order=oldest&status=pending&per_page=2&page=2").await,
+        vec![ids[3]]
+    );
+    for q in ["order=asc", "order=", "order=OLDEST"] {
+        let r = app
+            .get(&format!("/api/v1/admin/reservations?{q}"), Some(&admin))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
+        assert_eq!(r.code(), "malformed_request", "{q}");
+    }
+}
+
 async fn deleting_a_user_cancels_their_reservations_and_frees_confirmed_seats(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
@@ -592,6 +656,7 @@ on_both_backends!(
     confirm_counts_seats_and_refuses_what_does_not_fit,
     admin_edit_moves_confirmed_seats_atomically_and_cancel_frees_them,
     admin_list_filters_by_status_user_and_date,
+    admin_list_is_a_queue_with_order_oldest,
     deleting_a_user_cancels_their_reservations_and_frees_confirmed_seats,
     admin_user_management_lists_reads_and_updates,
 );

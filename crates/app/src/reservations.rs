@@ -20,7 +20,7 @@ use domain::{
 };
 use ports::{
     ChangeReservationError, Clock, DistributedLock, NewReservation, ReservationFilter,
-    ReservationRepository, SharedCache,
+    ReservationOrder, ReservationRepository, SharedCache,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -40,6 +40,7 @@ pub struct AdminReservationQuery {
     pub user_id: Option<UserId>,
     /// Reservations overlapping this calendar date (in the service offset).
     pub date: Option<Date>,
+    pub order: ReservationOrder,
 }
 
 #[derive(Clone)]
@@ -153,7 +154,7 @@ impl ReservationService {
         self.cancel(as_owner(actor), id).await
     }
 
-    /// Every reservation, filtered, newest first.
+    /// Every reservation, filtered, newest first unless `query.order` says oldest first.
     ///
     /// # Errors
     /// `Forbidden` for non-admins.
@@ -176,6 +177,7 @@ impl ReservationService {
             user_id: query.user_id,
             status: query.status,
             overlapping,
+            order: query.order,
         };
         Ok(self.reservations.list(filter, page).await?)
     }

@@ -25,7 +25,7 @@ pub use lock::{DistributedLock, LockError, LockLease};
 pub use reconcile::{Discrepancy, Reconciliation};
 pub use reservations::{
     ChangeReservationError, CreateReservationError, NewReservation, ReservationFilter,
-    ReservationRepository,
+    ReservationOrder, ReservationRepository,
 };
 pub use slots::{EnsureReport, Slot, SlotRepository};
 pub use throttle::{Attempt, LoginThrottle, Throttle, ThrottleLimits};

@@ -27,6 +27,16 @@ pub struct ReservationFilter {
     pub status: Option<ReservationStatus>,
     /// Keep reservations overlapping the half-open span `[from, to)`.
     pub overlapping: Option<(OffsetDateTime, OffsetDateTime)>,
+    pub order: ReservationOrder,
+}
+
+/// The order of a reservation list, by creation time (then id, which breaks ties).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReservationOrder {
+    #[default]
+    NewestFirst,
+    /// A queue: the longest-waiting request first.
+    OldestFirst,
 }
 
 #[derive(Debug, Error)]
@@ -69,7 +79,8 @@ pub trait ReservationRepository: Send + Sync {
     /// `BackendError` when storage fails.
     async fn get(&self, id: ReservationId) -> Result<Option<Reservation>, BackendError>;
 
-    /// Newest first (created_at, then id, descending).
+    /// In `filter.order`: newest first by default (created_at, then id, descending), or
+    /// oldest first (both ascending).
     ///
     /// # Errors
     /// `BackendError` when storage fails.

@@ -449,6 +449,7 @@ async fn admin_list_filters_a_date_as_the_day_in_the_service_offset() {
         .withf(|f, _| {
             f.status == Some(Confirmed)
                 && f.user_id == Some(UserId(1))
+                && f.order == ports::ReservationOrder::OldestFirst
                 && f.overlapping
                     == Some((
                         datetime!(2026-12-01 00:00 UTC),
@@ -467,6 +468,7 @@ async fn admin_list_filters_a_date_as_the_day_in_the_service_offset() {
         status: Some(Confirmed),
         user_id: Some(UserId(1)),
         date: Some(time::macros::date!(2026 - 12 - 01)),
+        order: ports::ReservationOrder::OldestFirst,
     };
     m.services()
         .reservations

@@ -7,6 +7,7 @@ use crate::problem::{ApiError, Problem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use app::AdminReservationQuery;
 use domain::{ReservationId, ReservationStatus, UserId};
+use ports::ReservationOrder;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -16,6 +17,30 @@ struct ListQuery {
     status: Option<String>,
     user_id: Option<i64>,
     date: Option<String>,
+    order: Option<String>,
+}
+
+/// `?order=` of the admin list.
+#[derive(Debug, utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "documents the accepted values; the handler parses the text"
+)]
+enum OrderParam {
+    #[schema(rename = "newest")]
+    Newest,
+    #[schema(rename = "oldest")]
+    Oldest,
+}
+
+fn order(text: Option<&str>) -> Result<ReservationOrder, ApiError> {
+    match text {
+        None | Some("newest") => Ok(ReservationOrder::NewestFirst),
+        Some("oldest") => Ok(ReservationOrder::OldestFirst),
+        Some(other) => Err(ApiError::Malformed(format!(
+            "unknown order '{other}': use newest or oldest"
+        ))),
+    }
 }
 
 #[utoipa::path(
@@ -25,11 +50,12 @@ struct ListQuery {
         ("status" = Option<StatusBody>, Query, description = "pending, confirmed or cancelled"),
         ("user_id" = Option<i64>, Query, description = "Owner id"),
         ("date" = Option<String>, Query, format = Date, description = "YYYY-MM-DD: reservations overlapping that date"),
+        ("order" = inline(Option<OrderParam>), Query, description = "newest (default): newest first; oldest: oldest first, as a queue (by creation time, then id)"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
         ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
     ),
     responses(
-        (status = 200, description = "Reservations, newest first", body = PageBody<ReservationBody>),
+        (status = 200, description = "Reservations, newest first unless order=oldest", body = PageBody<ReservationBody>),
         (status = 400, description = "Bad filter or paging parameters", body = Problem),
         (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 403, description = "Not an admin", body = Problem),
@@ -53,6 +79,7 @@ pub async fn list(svc: Svc, admin: Admin, req: HttpRequest) -> Result<HttpRespon
         status,
         user_id: q.user_id.map(UserId),
         date: q.date.as_deref().map(date).transpose()?,
+        order: order(q.order.as_deref())?,
     };
     let list = svc
         .reservations

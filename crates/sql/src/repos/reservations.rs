@@ -13,7 +13,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::{HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats};
 use ports::{
     BackendError, ChangeReservationError, CreateReservationError, NewReservation,
-    ReservationFilter, ReservationRepository,
+    ReservationFilter, ReservationOrder, ReservationRepository,
 };
 use time::OffsetDateTime;
 
@@ -340,12 +340,19 @@ impl ReservationRepository for Store {
             q
         };
         let mut conn = self.conn().await?;
-        let rows: Vec<(ReservationRow, i64)> = build()
-            .select((
-                ReservationRow::as_select(),
-                sql::<BigInt>("COUNT(*) OVER ()"),
-            ))
-            .order((reservations::created_at.desc(), reservations::id.desc()))
+        let selected = build().select((
+            ReservationRow::as_select(),
+            sql::<BigInt>("COUNT(*) OVER ()"),
+        ));
+        let ordered = match filter.order {
+            ReservationOrder::NewestFirst => {
+                selected.order((reservations::created_at.desc(), reservations::id.desc()))
+            }
+            ReservationOrder::OldestFirst => {
+                selected.order((reservations::created_at.asc(), reservations::id.asc()))
+            }
+        };
+        let rows: Vec<(ReservationRow, i64)> = ordered
             .limit(i64::from(page.per_page()))
             .offset(page.offset() as i64)
             .load(&mut conn)
