@@ -70,9 +70,7 @@ pub fn configure(
             })
             .service(web::resource("/health").route(web::get().to(health::live)))
             .service(web::resource("/ready").route(web::get().to(health::ready)))
-            .route("/events", web::get().to(web_page::index))
-            .route("/events/", web::get().to(web_page::index))
-            .route("/events/{file}", web::get().to(web_page::asset))
+            .configure(web_page::routes)
             .service(
                 SwaggerUi::new("/swagger-ui/{_:.*}")
                     .url("/api-docs/openapi.json", ApiDoc::openapi()),
