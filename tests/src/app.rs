@@ -308,12 +308,15 @@ impl TestApp {
             let user = self
                 .store
                 .users()
-                .create(ports::NewUser {
-                    username: domain::Username::parse(&self.name("minted")).expect("name"),
-                    password_hash: "not-a-hash".into(),
-                    role: domain::Role::User,
-                    created_at: now,
-                })
+                .create(
+                    ports::NewUser {
+                        username: domain::Username::parse(&self.name("minted")).expect("name"),
+                        password_hash: "not-a-hash".into(),
+                        role: domain::Role::User,
+                        created_at: now,
+                    },
+                    None,
+                )
                 .await
                 .expect("user created");
             minted.push(tokens.issue(&user, now).expect("token").token);

@@ -74,3 +74,8 @@ pub(crate) fn migrations_hash(backend_dir: &str) -> String {
     }
     format!("{hash:016x}")
 }
+
+/// An audit note for repository calls made directly by tests (no admin behind them).
+pub fn test_note(action: domain::audit::AuditAction) -> domain::audit::AuditNote {
+    domain::audit::AuditNote::new(time::OffsetDateTime::now_utc(), None, action, None)
+}

@@ -31,12 +31,15 @@ async fn setup(backend: Backend) -> (Arc<TestStore>, UserId) {
         .expect("slots");
     let user = db
         .users()
-        .create(NewUser {
-            username: Username::parse("racer").expect("name"),
-            password_hash: "h".into(),
-            role: Role::User,
-            created_at: T0,
-        })
+        .create(
+            NewUser {
+                username: Username::parse("racer").expect("name"),
+                password_hash: "h".into(),
+                role: Role::User,
+                created_at: T0,
+            },
+            None,
+        )
         .await
         .expect("user")
         .id;
@@ -97,7 +100,7 @@ async fn storm(db: &Arc<TestStore>, ids: Vec<ReservationId>) -> (usize, usize) {
         .into_iter()
         .map(|id| {
             let db = db.clone();
-            tokio::spawn(async move { db.reservations().confirm(id, T0).await })
+            tokio::spawn(async move { db.reservations().confirm(id, T0, confirm_note()).await })
         })
         .collect();
     let (mut ok, mut full) = (0, 0);
@@ -152,7 +155,12 @@ async fn confirms_cancels_and_moves_interleaved_keep_counters_exact(backend: Bac
     let mut confirmed = Vec::new();
     for i in 0..30 {
         let id = pending(&db, user, 2 + (i % 5), 2, 5).await;
-        if db.reservations().confirm(id, T0).await.is_ok() {
+        if db
+            .reservations()
+            .confirm(id, T0, confirm_note())
+            .await
+            .is_ok()
+        {
             confirmed.push(id);
         }
     }
@@ -166,7 +174,7 @@ async fn confirms_cancels_and_moves_interleaved_keep_counters_exact(backend: Bac
         tasks.push(tokio::spawn(async move {
             let r = db.reservations();
             if i % 2 == 0 {
-                r.cancel(id, ReservationStatus::Confirmed, T0)
+                r.cancel(id, ReservationStatus::Confirmed, T0, None)
                     .await
                     .map(|_| ())
             } else {
@@ -176,7 +184,7 @@ async fn confirms_cancels_and_moves_interleaved_keep_counters_exact(backend: Bac
                     ServiceOffset::UTC,
                 )
                 .expect("range");
-                r.move_confirmed(id, to, Seats::new(3).expect("seats"), T0)
+                r.move_confirmed(id, to, Seats::new(3).expect("seats"), T0, edit_note())
                     .await
                     .map(|_| ())
             }
@@ -185,7 +193,10 @@ async fn confirms_cancels_and_moves_interleaved_keep_counters_exact(backend: Bac
     for id in fresh {
         let db = db.clone();
         tasks.push(tokio::spawn(async move {
-            db.reservations().confirm(id, T0).await.map(|_| ())
+            db.reservations()
+                .confirm(id, T0, confirm_note())
+                .await
+                .map(|_| ())
         }));
     }
     for t in tasks {
@@ -205,3 +216,12 @@ on_both_backends!(
     overlapping_three_hour_confirms_race_without_deadlock_or_overfill,
     confirms_cancels_and_moves_interleaved_keep_counters_exact,
 );
+
+fn confirm_note() -> domain::audit::AuditNote {
+    integration_tests::test_note(domain::audit::AuditAction::ReservationConfirmed)
+}
+
+#[allow(dead_code)]
+fn edit_note() -> domain::audit::AuditNote {
+    integration_tests::test_note(domain::audit::AuditAction::ReservationEdited)
+}

@@ -45,12 +45,15 @@ async fn db_with_slots(backend: Backend, capacity: u32) -> TestStore {
 
 async fn user(db: &TestStore, name: &str) -> UserId {
     db.users()
-        .create(NewUser {
-            username: Username::parse(name).expect("name"),
-            password_hash: "hash".into(),
-            role: Role::User,
-            created_at: T0,
-        })
+        .create(
+            NewUser {
+                username: Username::parse(name).expect("name"),
+                password_hash: "hash".into(),
+                role: Role::User,
+                created_at: T0,
+            },
+            None,
+        )
         .await
         .expect("user")
         .id
@@ -83,12 +86,15 @@ async fn users_are_created_found_case_insensitively_listed_and_updated(backend: 
     let users = db.users();
     let alice = user(&db, "Alice").await;
     let dup = users
-        .create(NewUser {
-            username: Username::parse("ALICE").expect("name"),
-            password_hash: "h".into(),
-            role: Role::User,
-            created_at: T0,
-        })
+        .create(
+            NewUser {
+                username: Username::parse("ALICE").expect("name"),
+                password_hash: "h".into(),
+                role: Role::User,
+                created_at: T0,
+            },
+            None,
+        )
         .await;
     assert!(matches!(dup, Err(CreateUserError::DuplicateUsername)));
     let creds = users
@@ -122,6 +128,7 @@ async fn users_are_created_found_case_insensitively_listed_and_updated(backend: 
                 username: Some(Username::parse("robert").expect("name")),
                 ..UserChanges::default()
             },
+            None,
         )
         .await
         .expect("renamed");
@@ -134,6 +141,7 @@ async fn users_are_created_found_case_insensitively_listed_and_updated(backend: 
                 role: Some(Role::Admin),
                 ..UserChanges::default()
             },
+            None,
         )
         .await
         .expect("updated");
@@ -146,10 +154,13 @@ async fn users_are_created_found_case_insensitively_listed_and_updated(backend: 
                 username: Some(Username::parse("alice").expect("name")),
                 ..UserChanges::default()
             },
+            None,
         )
         .await;
     assert!(matches!(taken, Err(UpdateUserError::DuplicateUsername)));
-    let missing = users.update(UserId(999), UserChanges::default()).await;
+    let missing = users
+        .update(UserId(999), UserChanges::default(), None)
+        .await;
     assert!(matches!(missing, Err(UpdateUserError::NotFound)));
 }
 
@@ -160,10 +171,12 @@ async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name(backe
     let u = user(&db, "carol").await;
     let confirmed = reserve(&db, u, 2, 5, 10).await;
     let pending = reserve(&db, u, 3, 4, 7).await;
-    s.confirm(confirmed, T0).await.expect("confirmed");
+    s.confirm(confirmed, T0, confirm_note())
+        .await
+        .expect("confirmed");
     assert_eq!(confirmed_at(&db, 3).await, 10);
 
-    users.delete(u, T0).await.expect("deleted");
+    users.delete(u, T0, None).await.expect("deleted");
     for h in 2..5 {
         assert_eq!(confirmed_at(&db, h).await, 0);
     }
@@ -177,7 +190,7 @@ async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name(backe
     }
     assert!(users.get(u).await.expect("get").is_none());
     assert!(matches!(
-        users.delete(u, T0).await,
+        users.delete(u, T0, None).await,
         Err(DeleteUserError::NotFound)
     ));
     // The name is free again.
@@ -243,14 +256,14 @@ async fn confirm_moves_counters_and_reports_each_refusal(backend: Backend) {
     let u = user(&db, "erin").await;
     let a = reserve(&db, u, 1, 3, 6).await;
     let b = reserve(&db, u, 2, 4, 6).await;
-    let confirmed = s.confirm(a, T0).await.expect("confirmed");
+    let confirmed = s.confirm(a, T0, confirm_note()).await.expect("confirmed");
     assert_eq!(confirmed.status, ReservationStatus::Confirmed);
     assert_eq!(
         (confirmed_at(&db, 1).await, confirmed_at(&db, 2).await),
         (6, 6)
     );
     assert!(matches!(
-        s.confirm(b, T0).await,
+        s.confirm(b, T0, confirm_note()).await,
         Err(ChangeReservationError::InsufficientCapacity)
     ));
     assert_eq!(
@@ -259,13 +272,13 @@ async fn confirm_moves_counters_and_reports_each_refusal(backend: Backend) {
         "all or nothing: hour 3 untouched"
     );
     assert!(matches!(
-        s.confirm(a, T0).await,
+        s.confirm(a, T0, confirm_note()).await,
         Err(ChangeReservationError::StatusChanged(
             ReservationStatus::Confirmed
         ))
     ));
     assert!(matches!(
-        s.confirm(ReservationId(999), T0).await,
+        s.confirm(ReservationId(999), T0, confirm_note()).await,
         Err(ChangeReservationError::NotFound)
     ));
 }
@@ -275,9 +288,9 @@ async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen(backend:
     let s = db.reservations();
     let u = user(&db, "fay").await;
     let a = reserve(&db, u, 1, 2, 4).await;
-    s.confirm(a, T0).await.expect("confirmed");
+    s.confirm(a, T0, confirm_note()).await.expect("confirmed");
     assert!(matches!(
-        s.cancel(a, ReservationStatus::Pending, T0).await,
+        s.cancel(a, ReservationStatus::Pending, T0, None).await,
         Err(ChangeReservationError::StatusChanged(
             ReservationStatus::Confirmed
         ))
@@ -288,17 +301,17 @@ async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen(backend:
         "a refused cancel frees nothing"
     );
     let c = s
-        .cancel(a, ReservationStatus::Confirmed, T0)
+        .cancel(a, ReservationStatus::Confirmed, T0, None)
         .await
         .expect("cancelled");
     assert_eq!(c.status, ReservationStatus::Cancelled);
     assert_eq!(confirmed_at(&db, 1).await, 0);
     let p = reserve(&db, u, 5, 6, 4).await;
-    s.cancel(p, ReservationStatus::Pending, T0)
+    s.cancel(p, ReservationStatus::Pending, T0, None)
         .await
         .expect("cancelled");
     assert!(matches!(
-        s.cancel(ReservationId(999), ReservationStatus::Pending, T0)
+        s.cancel(ReservationId(999), ReservationStatus::Pending, T0, None)
             .await,
         Err(ChangeReservationError::NotFound)
     ));
@@ -310,21 +323,21 @@ async fn update_pending_applies_the_create_checks_and_only_while_pending(backend
     let u = user(&db, "gus").await;
     let a = reserve(&db, u, 1, 2, 4).await;
     let moved = s
-        .update_pending(a, range(5, 7), seats(9), T0)
+        .update_pending(a, range(5, 7), seats(9), T0, None)
         .await
         .expect("updated");
     assert_eq!((moved.range, moved.seats.get()), (range(5, 7), 9));
     assert!(matches!(
-        s.update_pending(a, range(5, 7), seats(11), T0).await,
+        s.update_pending(a, range(5, 7), seats(11), T0, None).await,
         Err(ChangeReservationError::InsufficientCapacity)
     ));
     assert!(matches!(
-        s.update_pending(a, range(47, 49), seats(1), T0).await,
+        s.update_pending(a, range(47, 49), seats(1), T0, None).await,
         Err(ChangeReservationError::SlotMissing)
     ));
-    s.confirm(a, T0).await.expect("confirmed");
+    s.confirm(a, T0, confirm_note()).await.expect("confirmed");
     assert!(matches!(
-        s.update_pending(a, range(1, 2), seats(1), T0).await,
+        s.update_pending(a, range(1, 2), seats(1), T0, None).await,
         Err(ChangeReservationError::StatusChanged(
             ReservationStatus::Confirmed
         ))
@@ -337,11 +350,14 @@ async fn move_confirmed_is_all_or_nothing(backend: Backend) {
     let u = user(&db, "hal").await;
     let a = reserve(&db, u, 1, 3, 6).await;
     let blocker = reserve(&db, u, 4, 5, 6).await;
-    s.confirm(a, T0).await.expect("confirmed");
-    s.confirm(blocker, T0).await.expect("confirmed");
+    s.confirm(a, T0, confirm_note()).await.expect("confirmed");
+    s.confirm(blocker, T0, confirm_note())
+        .await
+        .expect("confirmed");
     // 6 more seats do not fit at hour 4.
     assert!(matches!(
-        s.move_confirmed(a, range(3, 5), seats(6), T0).await,
+        s.move_confirmed(a, range(3, 5), seats(6), T0, edit_note())
+            .await,
         Err(ChangeReservationError::InsufficientCapacity)
     ));
     assert_eq!(
@@ -350,7 +366,7 @@ async fn move_confirmed_is_all_or_nothing(backend: Backend) {
     );
     // Overlapping move: hour 2 stays taken, hour 1 freed, hour 3 taken.
     let moved = s
-        .move_confirmed(a, range(2, 4), seats(4), T0)
+        .move_confirmed(a, range(2, 4), seats(4), T0, edit_note())
         .await
         .expect("moved");
     assert_eq!(moved.range, range(2, 4));
@@ -364,7 +380,8 @@ async fn move_confirmed_is_all_or_nothing(backend: Backend) {
     );
     let p = reserve(&db, u, 8, 9, 1).await;
     assert!(matches!(
-        s.move_confirmed(p, range(8, 9), seats(2), T0).await,
+        s.move_confirmed(p, range(8, 9), seats(2), T0, edit_note())
+            .await,
         Err(ChangeReservationError::StatusChanged(
             ReservationStatus::Pending
         ))
@@ -378,7 +395,7 @@ async fn list_filters_pages_and_orders_newest_first(backend: Backend) {
     let a = reserve(&db, u, 1, 2, 1).await;
     let b = reserve(&db, u, 23, 26, 1).await;
     let c = reserve(&db, v, 30, 31, 1).await;
-    s.confirm(b, T0).await.expect("confirmed");
+    s.confirm(b, T0, confirm_note()).await.expect("confirmed");
     let all = |f: ReservationFilter| async move {
         s.list(f, PageRequest::default()).await.expect("list")
     };
@@ -455,3 +472,12 @@ on_both_backends!(
     list_filters_pages_and_orders_newest_first,
     the_check_constraint_refuses_any_write_past_capacity,
 );
+
+fn confirm_note() -> domain::audit::AuditNote {
+    integration_tests::test_note(domain::audit::AuditAction::ReservationConfirmed)
+}
+
+#[allow(dead_code)]
+fn edit_note() -> domain::audit::AuditNote {
+    integration_tests::test_note(domain::audit::AuditAction::ReservationEdited)
+}

@@ -5,8 +5,9 @@ use app::{BookingPolicy, Deps, Services};
 use domain::{BookingWindow, ServiceOffset};
 use http_api::{ApiConfig, Readiness};
 use ports::{
-    AdmissionGate, DistributedLock, HealthProbe, LoginThrottle, ReservationRepository, SharedCache,
-    SlotRepository, SystemClock, UserRepository, VoucherRepository,
+    AdmissionGate, AuditLog, DistributedLock, HealthProbe, IdempotencyKeys, LoginThrottle,
+    ReservationRepository, SharedCache, SlotRepository, SystemClock, UserRepository,
+    VoucherRepository,
 };
 use settings::{CoordinationChoice, DatabaseChoice, Settings};
 use std::net::{SocketAddr, TcpListener};
@@ -106,6 +107,8 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         throttle: coordination.throttle,
         vouchers: store.clone(),
         gate: coordination.gate,
+        audit: store.clone(),
+        idempotency: store.clone(),
         policy,
     });
 
@@ -119,6 +122,8 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         already_present = report.already_present,
         "slot horizon ensured"
     );
+
+    purge_idempotency_keys(services.idempotency.clone());
 
     let mut probes: Vec<Arc<dyn HealthProbe>> = vec![store];
     probes.extend(coordination.probe);
@@ -140,9 +145,35 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
     })
 }
 
+/// How often answers kept for idempotent replay are checked for expiry.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// Deletes expired idempotent answers in the background, so the table holds about one day of
+/// keyed requests. Every instance does it; the deletes are idempotent and cheap (indexed).
+fn purge_idempotency_keys(keys: app::IdempotencyService) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(PURGE_EVERY);
+        loop {
+            every.tick().await;
+            match keys.purge_expired().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not delete expired idempotency keys"),
+            }
+        }
+    });
+}
+
 /// Every repository port, on one store.
 trait Repositories:
-    UserRepository + SlotRepository + ReservationRepository + VoucherRepository + HealthProbe + 'static
+    UserRepository
+    + SlotRepository
+    + ReservationRepository
+    + VoucherRepository
+    + AuditLog
+    + IdempotencyKeys
+    + HealthProbe
+    + 'static
 {
 }
 
@@ -151,6 +182,8 @@ impl<T> Repositories for T where
         + SlotRepository
         + ReservationRepository
         + VoucherRepository
+        + AuditLog
+        + IdempotencyKeys
         + HealthProbe
         + 'static
 {

@@ -3,6 +3,7 @@
 use crate::auth::{session_changed, AuthService};
 use crate::error::AppError;
 use crate::Deps;
+use domain::audit::{AuditAction, AuditNote, AuditValue};
 use domain::{Actor, Page, PageRequest, Password, Role, User, UserId, Username};
 use ports::{Clock, PasswordHasher, SharedCache, UserChanges, UserRepository};
 use std::sync::Arc;
@@ -50,7 +51,7 @@ impl AccountService {
             role: None,
             ..patch
         };
-        self.apply(actor.user_id, patch).await
+        self.apply(actor.user_id, patch, None).await
     }
 
     /// Deletes the actor's own account, cancelling their reservations (freeing confirmed seats)
@@ -59,7 +60,7 @@ impl AccountService {
     /// # Errors
     /// `NotFound` if the account vanished meanwhile.
     pub async fn delete_own(&self, actor: &Actor) -> Result<(), AppError> {
-        self.remove(actor.user_id).await
+        self.remove(actor.user_id, None).await
     }
 
     /// The actor's own account.
@@ -98,7 +99,7 @@ impl AccountService {
         patch: UserPatch,
     ) -> Result<User, AppError> {
         AuthService::require_admin(actor)?;
-        self.apply(id, patch).await
+        self.apply(id, patch, Some(actor)).await
     }
 
     /// Deletes any user, as their own deletion would.
@@ -107,14 +108,18 @@ impl AccountService {
     /// `Forbidden` for non-admins, `NotFound`.
     pub async fn delete(&self, actor: &Actor, id: UserId) -> Result<(), AppError> {
         AuthService::require_admin(actor)?;
-        self.remove(id).await
+        self.remove(id, Some(actor)).await
     }
 
     /// Deletes the account, then tells the cache: its tokens end, and the seats it freed may be
     /// on any date.
-    async fn remove(&self, id: UserId) -> Result<(), AppError> {
+    async fn remove(&self, id: UserId, admin: Option<&Actor>) -> Result<(), AppError> {
         let now = self.clock.now();
-        self.users.delete(id, now).await?;
+        let note = admin.map(|a| {
+            AuditNote::new(now, Some(a.user_id), AuditAction::UserDeleted, Some(id.0))
+                .change("deleted", false, true)
+        });
+        self.users.delete(id, now, note).await?;
         session_changed(self.users.as_ref(), self.cache.as_ref(), id, now).await;
         if let Err(e) = self.cache.all_days_changed().await {
             tracing::warn!(error = %e, "could not retag availability after a deletion");
@@ -122,7 +127,13 @@ impl AccountService {
         Ok(())
     }
 
-    async fn apply(&self, id: UserId, patch: UserPatch) -> Result<User, AppError> {
+    /// Applies `patch` to account `id`; an `admin`'s change is audited.
+    async fn apply(
+        &self,
+        id: UserId,
+        patch: UserPatch,
+        admin: Option<&Actor>,
+    ) -> Result<User, AppError> {
         // Validate everything before the slow hash and before touching storage.
         let username = patch.username.as_deref().map(Username::parse).transpose()?;
         let password = patch.password.as_deref().map(Password::parse).transpose()?;
@@ -138,7 +149,11 @@ impl AccountService {
         if changes == UserChanges::default() {
             return self.users.get(id).await?.ok_or(AppError::NotFound("user"));
         }
-        let user = self.users.update(id, changes).await?;
+        let note = match admin {
+            Some(admin) => Some(self.note_of_change(admin, id, &changes).await?),
+            None => None,
+        };
+        let user = self.users.update(id, changes, note).await?;
         session_changed(
             self.users.as_ref(),
             self.cache.as_ref(),
@@ -147,5 +162,36 @@ impl AccountService {
         )
         .await;
         Ok(user)
+    }
+
+    /// The audit note of an admin's change to account `id`, before and after. The password
+    /// itself is never written down, only that it changed.
+    async fn note_of_change(
+        &self,
+        admin: &Actor,
+        id: UserId,
+        changes: &UserChanges,
+    ) -> Result<AuditNote, AppError> {
+        let before = self
+            .users
+            .get(id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        let mut note = AuditNote::new(
+            self.clock.now(),
+            Some(admin.user_id),
+            AuditAction::UserChanged,
+            Some(id.0),
+        );
+        if let Some(role) = changes.role {
+            note = note.change("role", before.role.as_str(), role.as_str());
+        }
+        if let Some(name) = &changes.username {
+            note = note.change("username", before.username.as_str(), name.as_str());
+        }
+        if changes.password_hash.is_some() {
+            note = note.change("password", AuditValue::Hidden, AuditValue::Hidden);
+        }
+        Ok(note)
     }
 }

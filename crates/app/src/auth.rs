@@ -8,6 +8,7 @@
 
 use crate::error::{AppError, Unauthenticated};
 use crate::Deps;
+use domain::audit::{AuditAction, AuditNote};
 use domain::{Actor, Password, Role, SessionRefusal, SessionState, User, UserId, Username};
 use ports::{
     Attempt, Clock, DayTag, IssuedToken, LoginThrottle, NewUser, PasswordHasher, SharedCache,
@@ -77,18 +78,29 @@ impl AuthService {
         self.register(username, password, Role::Admin).await
     }
 
+    /// Creates an account; an admin's creation (from the command line, the only way to make
+    /// one) is audited with no actor.
     async fn register(&self, username: &str, password: &str, role: Role) -> Result<User, AppError> {
         let username = Username::parse(username)?;
         let password = Password::parse(password)?;
         let password_hash = self.hasher.hash(&password).await?;
+        let now = self.clock.now();
+        let note = (role == Role::Admin).then(|| {
+            AuditNote::new(now, None, AuditAction::AdminCreated, None)
+                .set("username", username.as_str())
+                .set("role", role.as_str())
+        });
         let user = self
             .users
-            .create(NewUser {
-                username,
-                password_hash,
-                role,
-                created_at: self.clock.now(),
-            })
+            .create(
+                NewUser {
+                    username,
+                    password_hash,
+                    role,
+                    created_at: now,
+                },
+                note,
+            )
             .await?;
         Ok(user)
     }

@@ -3,8 +3,8 @@
 
 use domain::voucher::{BookError, ClaimRefusal, VoucherRuleError};
 use domain::{
-    HourRangeError, PasswordError, ReservationStatus, SeatsError, TransitionError, UsernameError,
-    WindowError,
+    HourRangeError, PasswordError, RedemptionCodeError, ReservationStatus, SeatsError,
+    TransitionError, UsernameError, WindowError,
 };
 use ports::{
     BackendError, ChangeReservationError, CreateReservationError, CreateUserError, DeleteUserError,
@@ -72,6 +72,13 @@ pub enum Invalid {
     /// Claiming outside the voucher's window.
     #[error(transparent)]
     ClaimWindow(ClaimRefusal),
+    #[error(transparent)]
+    RedemptionCode(#[from] RedemptionCodeError),
+    /// An idempotency key sent again with a different request.
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    #[error("the Idempotency-Key header must be 1 to 255 visible ASCII characters")]
+    IdempotencyKey,
 }
 
 /// The request is valid but clashes with the current state.
@@ -95,6 +102,9 @@ pub enum Conflict {
     SoldOut,
     #[error("this claim has already been used")]
     AlreadyUsed,
+    /// The first request with this idempotency key is still being answered.
+    #[error("a request with this Idempotency-Key is still in progress; retry shortly")]
+    IdempotencyKeyInProgress,
 }
 
 macro_rules! invalid_from {
@@ -113,7 +123,8 @@ invalid_from!(
     HourRangeError,
     WindowError,
     BookError,
-    VoucherRuleError
+    VoucherRuleError,
+    RedemptionCodeError
 );
 
 impl From<ClaimRefusal> for AppError {

@@ -5,9 +5,11 @@
 //! from one [`Deps`] bundle.
 
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod day_cache;
 pub mod error;
+pub mod idempotency;
 mod locking;
 pub mod policy;
 pub mod reservations;
@@ -18,16 +20,19 @@ pub mod vouchers;
 mod tests;
 
 pub use accounts::{AccountService, UserPatch};
+pub use audit::AuditService;
 pub use auth::{AuthService, Session};
 pub use error::{AppError, Conflict, Invalid, Unauthenticated};
+pub use idempotency::{IdempotencyKey, IdempotencyService, StoredAnswer};
 pub use policy::BookingPolicy;
 pub use reservations::{AdminReservationQuery, ReservationPatch, ReservationService};
 pub use slots::{DaySlots, SlotService};
 pub use vouchers::{VoucherInput, VoucherPatch, VoucherService};
 
 use ports::{
-    AdmissionGate, Clock, DistributedLock, LoginThrottle, PasswordHasher, ReservationRepository,
-    SharedCache, SlotRepository, Tokens, UserRepository, VoucherRepository,
+    AdmissionGate, AuditLog, Clock, DistributedLock, IdempotencyKeys, LoginThrottle,
+    PasswordHasher, ReservationRepository, SharedCache, SlotRepository, Tokens, UserRepository,
+    VoucherRepository,
 };
 use std::sync::Arc;
 
@@ -45,6 +50,8 @@ pub struct Deps {
     pub throttle: Arc<dyn LoginThrottle>,
     pub vouchers: Arc<dyn VoucherRepository>,
     pub gate: Arc<dyn AdmissionGate>,
+    pub audit: Arc<dyn AuditLog>,
+    pub idempotency: Arc<dyn IdempotencyKeys>,
     pub policy: BookingPolicy,
 }
 
@@ -64,6 +71,8 @@ pub struct Services {
     pub slots: SlotService,
     pub reservations: ReservationService,
     pub vouchers: VoucherService,
+    pub audit: AuditService,
+    pub idempotency: IdempotencyService,
 }
 
 impl Services {
@@ -74,6 +83,8 @@ impl Services {
             slots: SlotService::new(&deps),
             reservations: ReservationService::new(&deps),
             vouchers: VoucherService::new(&deps),
+            audit: AuditService::new(deps.audit.clone()),
+            idempotency: IdempotencyService::new(deps.idempotency.clone(), deps.clock.clone()),
         }
     }
 }

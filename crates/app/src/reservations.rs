@@ -9,11 +9,13 @@
 //! Every change of seat counters gives the dates it touched new availability tags before it is
 //! answered, so the writer's next availability read is never older than its own answer.
 
+use crate::audit;
 use crate::auth::AuthService;
 use crate::error::AppError;
 use crate::locking::with_lock;
 use crate::policy::BookingPolicy;
 use crate::Deps;
+use domain::audit::AuditAction;
 use domain::{
     Actor, EditKind, HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus,
     Role, Seats, UserId,
@@ -246,7 +248,8 @@ impl ReservationService {
         id: ReservationId,
     ) -> Result<Reservation, AppError> {
         let now = self.clock.now();
-        match self.reservations.confirm(id, now).await {
+        let note = audit::confirm(actor, now, id.0);
+        match self.reservations.confirm(id, now, note).await {
             Ok(confirmed) => {
                 self.counters_changed(&[&confirmed.range]).await;
                 Ok(confirmed)
@@ -299,16 +302,20 @@ impl ReservationService {
             let ends_at = patch.ends_at.unwrap_or(current.range.end());
             let range = self.bookable_range(starts_at, ends_at, now)?;
             let seats = new_seats.unwrap_or(current.seats);
-            let updated = match kind {
-                EditKind::Pending => {
+            let note = audit::by_admin(&actor, now, AuditAction::ReservationEdited, Some(id.0))
+                .map(|note| audit::edited(note, &current, &range, seats));
+            let updated = match (kind, note) {
+                (EditKind::Pending, note) => {
                     self.reservations
-                        .update_pending(id, range, seats, now)
+                        .update_pending(id, range, seats, now, note)
                         .await?
                 }
-                EditKind::MoveConfirmed => {
+                (EditKind::MoveConfirmed, note) => {
+                    // Only admins move confirmed reservations; the domain refused anyone else.
+                    let note = note.ok_or(AppError::Forbidden)?;
                     let moved = self
                         .reservations
-                        .move_confirmed(id, range, seats, now)
+                        .move_confirmed(id, range, seats, now, note)
                         .await?;
                     self.counters_changed(&[&current.range, &moved.range]).await;
                     moved
@@ -323,8 +330,17 @@ impl ReservationService {
         with_lock(self.lock.as_ref(), &lock_key(id), async {
             let current = self.load_visible(&actor, id).await?;
             current.check_cancel(&actor)?;
+            let now = self.clock.now();
+            let note = audit::by_admin(&actor, now, AuditAction::ReservationCancelled, Some(id.0))
+                .map(|note| {
+                    note.change(
+                        "status",
+                        current.status.as_str(),
+                        ReservationStatus::Cancelled.as_str(),
+                    )
+                });
             self.reservations
-                .cancel(id, current.status, self.clock.now())
+                .cancel(id, current.status, now, note)
                 .await?;
             if current.status == ReservationStatus::Confirmed {
                 self.counters_changed(&[&current.range]).await;

@@ -9,12 +9,13 @@
 use crate::auth::AuthService;
 use crate::error::{AppError, Conflict};
 use crate::Deps;
+use domain::audit::{AuditAction, AuditNote};
 use domain::voucher::{
     Book, BookDraft, BookId, Claim, ClaimId, ClaimWindow, Quantity, Voucher, VoucherCode, VoucherId,
 };
-use domain::{Actor, Page, PageRequest};
+use domain::{Actor, Page, PageRequest, RedemptionCode};
 use ports::{
-    Admission, AdmissionGate, ClaimError, Clock, CreateVoucherError, NewVoucher,
+    Admission, AdmissionGate, ClaimError, Clock, CreateVoucherError, NewVoucher, RedeemError,
     UpdateVoucherError, UseClaimError, VoucherChanges, VoucherRepository,
 };
 use std::collections::HashMap;
@@ -241,6 +242,27 @@ impl VoucherService {
         Ok(self.vouchers.list_user_claims(actor.user_id, page).await?)
     }
 
+    /// A shop (an admin) redeems a claim by the code its claimer shows: marks it used, once.
+    ///
+    /// # Errors
+    /// `Forbidden`, `Invalid::RedemptionCode` for something that cannot be a code, `NotFound`
+    /// for an unknown code, `Conflict::AlreadyUsed`.
+    pub async fn redeem(&self, actor: &Actor, typed: &str) -> Result<Claim, AppError> {
+        AuthService::require_admin(actor)?;
+        let code = RedemptionCode::parse(typed)?;
+        let now = self.clock.now();
+        let note = AuditNote::new(now, Some(actor.user_id), AuditAction::ClaimRedeemed, None)
+            .change("used_at", None::<OffsetDateTime>, now);
+        self.vouchers
+            .redeem(&code, now, note)
+            .await
+            .map_err(|e| match e {
+                RedeemError::NotFound => AppError::NotFound("redemption code"),
+                RedeemError::AlreadyUsed { .. } => Conflict::AlreadyUsed.into(),
+                RedeemError::Backend(b) => b.into(),
+            })
+    }
+
     /// Marks one of the actor's claims as used.
     ///
     /// # Errors
@@ -267,7 +289,12 @@ impl VoucherService {
     ) -> Result<Book, AppError> {
         AuthService::require_admin(actor)?;
         let draft = BookDraft::new(title, author, cover_url)?;
-        Ok(self.vouchers.create_book(draft, self.clock.now()).await?)
+        let now = self.clock.now();
+        let note = AuditNote::new(now, Some(actor.user_id), AuditAction::BookCreated, None)
+            .set("title", draft.title.as_str())
+            .set("author", draft.author.clone())
+            .set("cover_url", draft.cover_url.clone());
+        Ok(self.vouchers.create_book(draft, now, note).await?)
     }
 
     /// # Errors
@@ -296,8 +323,19 @@ impl VoucherService {
             window: ClaimWindow::new(input.opens_at, input.closes_at)?,
             now: self.clock.now(),
         };
+        let note = AuditNote::new(
+            new.now,
+            Some(actor.user_id),
+            AuditAction::VoucherCreated,
+            None,
+        )
+        .set("book_id", new.book_id.0)
+        .set("code", new.code.as_str())
+        .set("quantity", new.quantity.get())
+        .set("opens_at", new.window.opens_at)
+        .set("closes_at", new.window.closes_at);
         self.vouchers
-            .create_voucher(new)
+            .create_voucher(new, note)
             .await
             .map_err(|e| match e {
                 CreateVoucherError::DuplicateCode => Conflict::DuplicateVoucherCode.into(),
@@ -354,9 +392,26 @@ impl VoucherService {
             // An empty patch changes nothing: the answer is the voucher as it is.
             return Ok(current);
         }
+        let mut note = AuditNote::new(
+            self.clock.now(),
+            Some(actor.user_id),
+            AuditAction::VoucherChanged,
+            Some(id.0),
+        );
+        if let Some(q) = changes.quantity {
+            note = note.change("quantity", current.quantity, q.get());
+        }
+        if let Some(closed) = changes.closed {
+            note = note.change("closed", current.closed, closed);
+        }
+        if let Some(w) = changes.window {
+            note = note
+                .change("opens_at", current.window.opens_at, w.opens_at)
+                .change("closes_at", current.window.closes_at, w.closes_at);
+        }
         let updated = self
             .vouchers
-            .update_voucher(id, changes)
+            .update_voucher(id, changes, note)
             .await
             .map_err(|e| match e {
                 UpdateVoucherError::NotFound => AppError::NotFound("voucher"),

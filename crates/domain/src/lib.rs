@@ -5,10 +5,12 @@
 //! deterministic given its inputs (the current instant is always passed in), which is what lets
 //! the rules be tested exhaustively, including with property tests.
 
+pub mod audit;
 pub mod capacity;
 pub mod horizon;
 pub mod hours;
 pub mod paging;
+pub mod redemption;
 pub mod reservation;
 pub mod seats;
 pub mod session;
@@ -20,6 +22,7 @@ pub use capacity::{CapacityError, SlotLoad, DEFAULT_SLOT_CAPACITY};
 pub use horizon::SlotHorizon;
 pub use hours::{HourRange, HourRangeError, ServiceOffset, SLOT_LENGTH};
 pub use paging::{Page, PageRequest, PagingError};
+pub use redemption::{RedemptionCode, RedemptionCodeError, REDEMPTION_CODE_BYTES};
 pub use reservation::{
     Actor, EditKind, Reservation, ReservationId, ReservationStatus, TransitionError,
 };

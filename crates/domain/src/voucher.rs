@@ -273,7 +273,8 @@ pub struct Claim {
     pub id: ClaimId,
     pub user_id: crate::UserId,
     pub voucher_id: VoucherId,
-    pub code: VoucherCode,
+    /// The claim's own redemption code (the voucher's code is an internal campaign name).
+    pub code: crate::RedemptionCode,
     pub book: Book,
     pub claimed_at: OffsetDateTime,
     pub used_at: Option<OffsetDateTime>,

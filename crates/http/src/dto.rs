@@ -426,6 +426,7 @@ pub enum VoucherSwitchBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VoucherBody {
     pub id: i64,
+    /// The campaign name: internal, shown to admins only. Claimers get codes of their own.
     pub code: String,
     pub book: BookBody,
     pub quantity: u32,
@@ -454,9 +455,40 @@ impl From<domain::voucher::Voucher> for VoucherBody {
     }
 }
 
+/// A live voucher as the public sees it: no campaign code (each claimer gets a code of their
+/// own).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventBody {
+    pub id: i64,
+    pub book: BookBody,
+    pub quantity: u32,
+    pub remaining: u32,
+    pub status: VoucherStatusBody,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub opens_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closes_at: Option<OffsetDateTime>,
+}
+
+impl From<domain::voucher::Voucher> for EventBody {
+    fn from(v: domain::voucher::Voucher) -> Self {
+        Self {
+            id: v.id.0,
+            status: v.status().into(),
+            quantity: v.quantity,
+            remaining: v.remaining,
+            opens_at: v.window.opens_at,
+            closes_at: v.window.closes_at,
+            book: v.book.into(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventsBody {
-    pub items: Vec<VoucherBody>,
+    pub items: Vec<EventBody>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -520,6 +552,8 @@ pub struct ClaimBody {
     pub id: i64,
     pub voucher_id: i64,
     pub user_id: i64,
+    /// This claim's own redemption code: shown to its claimer and to admins only.
+    #[schema(example = "K7QM-3XPA-9TRD-W2HF")]
     pub code: String,
     pub book: BookBody,
     #[serde(with = "time::serde::rfc3339")]
@@ -541,4 +575,63 @@ impl From<domain::voucher::Claim> for ClaimBody {
             used_at: c.used_at,
         }
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedemptionBody {
+    /// A claim's redemption code as the claimer shows it; case, spaces and dashes do not
+    /// matter.
+    #[schema(example = "K7QM-3XPA-9TRD-W2HF", min_length = 16, max_length = 64)]
+    pub code: String,
+}
+
+/// One admin action from the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntryBody {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The admin who acted; null for the command line (`api-server create-admin`).
+    pub actor_id: Option<i64>,
+    /// For example `reservation.confirmed`, `user.changed`, `voucher.created`.
+    pub action: String,
+    /// reservation, user, book, voucher or claim.
+    pub target_kind: String,
+    pub target_id: i64,
+    /// Each changed field with its value before and after:
+    /// `{"status": {"before": "pending", "after": "confirmed"}}`.
+    #[schema(value_type = Object)]
+    pub changes: serde_json::Value,
+}
+
+impl From<domain::audit::AuditEntry> for AuditEntryBody {
+    fn from(e: domain::audit::AuditEntry) -> Self {
+        Self {
+            id: e.id,
+            at: e.at,
+            actor_id: e.actor.map(|a| a.0),
+            action: e.action.as_str().to_owned(),
+            target_kind: e.action.target().as_str().to_owned(),
+            target_id: e.target_id,
+            changes: serde_json::from_str(&e.changes_json).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// The optional `Idempotency-Key` request header of the user-facing creates.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// Makes a retry safe: the same key and the same request from the same user within 24 h
+    /// gets the first answer again, without the work being done twice. 1 to 255 visible ASCII
+    /// characters, for example a UUID.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$"
+    )]
+    pub idempotency_key: Option<String>,
 }

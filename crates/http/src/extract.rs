@@ -105,6 +105,11 @@ impl JsonBody {
     pub fn parse<T: DeserializeOwned>(self) -> Result<T, ApiError> {
         json(&self.0?)
     }
+
+    /// The body's bytes, when it could be read.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.0.as_ref().ok().map(|b| b.as_ref())
+    }
 }
 
 impl FromRequest for JsonBody {

@@ -7,6 +7,7 @@
 pub mod dto;
 mod extract;
 mod handlers;
+mod idempotent;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

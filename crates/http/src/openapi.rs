@@ -2,8 +2,8 @@
 
 use crate::dto::*;
 use crate::handlers::{
-    admin_reservations, admin_slots, admin_users, admin_vouchers, auth, health, me, reservations,
-    slots, vouchers,
+    admin_audit, admin_reservations, admin_slots, admin_users, admin_vouchers, auth, health, me,
+    reservations, slots, vouchers,
 };
 use crate::problem::Problem;
 use utoipa::openapi::path::Operation;
@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         vouchers::live, vouchers::claim, vouchers::mine, vouchers::use_claim,
         admin_vouchers::create_book, admin_vouchers::list_books, admin_vouchers::create_voucher,
         admin_vouchers::list_vouchers, admin_vouchers::update_voucher, admin_vouchers::claims,
+        admin_vouchers::redeem, admin_audit::list,
         health::live, health::ready,
     ),
     components(schemas(
@@ -42,7 +43,7 @@ use utoipa::{Modify, OpenApi};
         StatusBody, HealthBody, PageBody<UserBody>, PageBody<ReservationBody>,
         BookBody, NewBookBody, VoucherBody, VoucherStatusBody, VoucherSwitchBody, EventsBody,
         NewVoucherBody, VoucherPatchBody, ClaimBody, PageBody<BookBody>, PageBody<VoucherBody>,
-        PageBody<ClaimBody>,
+        PageBody<ClaimBody>, EventBody, RedemptionBody, AuditEntryBody, PageBody<AuditEntryBody>,
     )),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(

@@ -115,6 +115,10 @@ fn describe_app(e: &AppError) -> Described {
             described(S::UNAUTHORIZED, code, u)
         }
         AppError::Forbidden => described(S::FORBIDDEN, "forbidden", e),
+        // A malformed header, not a broken business rule.
+        AppError::Invalid(i @ Invalid::IdempotencyKey) => {
+            described(S::BAD_REQUEST, "invalid_idempotency_key", i)
+        }
         AppError::Invalid(i) => {
             let code = match i {
                 Invalid::Username(_) => "invalid_username",
@@ -127,6 +131,9 @@ fn describe_app(e: &AppError) -> Described {
                 Invalid::Voucher(_) => "invalid_voucher",
                 Invalid::ClaimWindow(ClaimRefusal::NotOpenYet) => "not_open_yet",
                 Invalid::ClaimWindow(_) => "voucher_closed",
+                Invalid::RedemptionCode(_) => "invalid_redemption_code",
+                Invalid::IdempotencyKeyReused => "idempotency_key_reused",
+                Invalid::IdempotencyKey => "invalid_idempotency_key",
             };
             described(S::UNPROCESSABLE_ENTITY, code, i)
         }
@@ -143,6 +150,7 @@ fn describe_app(e: &AppError) -> Described {
                 Conflict::AlreadyClaimed => "already_claimed",
                 Conflict::SoldOut => "sold_out",
                 Conflict::AlreadyUsed => "already_used",
+                Conflict::IdempotencyKeyInProgress => "idempotency_key_in_progress",
                 Conflict::Transition(t) => match t {
                     TransitionError::AlreadyConfirmed => "already_confirmed",
                     TransitionError::AlreadyCancelled => "already_cancelled",

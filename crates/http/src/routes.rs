@@ -1,8 +1,8 @@
 //! The route table and the app-wide request handling (body limit, error bodies, tracing).
 
 use crate::handlers::{
-    admin_reservations, admin_slots, admin_users, admin_vouchers, auth, health, me, reservations,
-    slots, vouchers, web_page,
+    admin_audit, admin_reservations, admin_slots, admin_users, admin_vouchers, auth, health, me,
+    reservations, slots, vouchers, web_page,
 };
 use crate::openapi::ApiDoc;
 use crate::problem::{problem_response, ApiError, PROBLEM_JSON};
@@ -153,7 +153,12 @@ pub fn configure(
                     .service(
                         web::resource("/admin/vouchers/{id}/claims")
                             .route(web::get().to(admin_vouchers::claims)),
-                    ),
+                    )
+                    .service(
+                        web::resource("/admin/redemptions")
+                            .route(web::post().to(admin_vouchers::redeem)),
+                    )
+                    .service(web::resource("/admin/audit").route(web::get().to(admin_audit::list))),
             )
             .default_service(web::to(route_not_found));
     }

@@ -3,11 +3,13 @@
 //! Use cases depend only on these traits (as `Arc<dyn Trait>`); adapters implement them. With the
 //! `mocks` feature every trait also gets a mockall `Mock*` type for unit tests.
 
+pub mod audit;
 pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod error;
 pub mod health;
+pub mod idempotency;
 pub mod lock;
 pub mod reconcile;
 pub mod reservations;
@@ -16,11 +18,13 @@ pub mod throttle;
 pub mod users;
 pub mod vouchers;
 
+pub use audit::{AuditFilter, AuditLog};
 pub use auth::{HashError, IssuedToken, PasswordHasher, TokenClaims, TokenError, Tokens};
 pub use cache::{CachedView, DayTag, SharedCache};
 pub use clock::{Clock, SystemClock};
 pub use error::BackendError;
 pub use health::HealthProbe;
+pub use idempotency::{IdempotencyKeys, KeyAges, KeyStart};
 pub use lock::{DistributedLock, LockError, LockLease};
 pub use reconcile::{Discrepancy, Reconciliation};
 pub use reservations::{
@@ -34,17 +38,19 @@ pub use users::{
     UserRepository,
 };
 pub use vouchers::{
-    Admission, AdmissionGate, ClaimError, CreateVoucherError, NewVoucher, UpdateVoucherError,
-    UseClaimError, VoucherChanges, VoucherRepository,
+    Admission, AdmissionGate, ClaimError, CreateVoucherError, NewVoucher, RedeemError,
+    UpdateVoucherError, UseClaimError, VoucherChanges, VoucherRepository,
 };
 
 #[cfg(feature = "mocks")]
 pub mod mocks {
     //! Re-exports every generated mock under one path.
+    pub use crate::audit::MockAuditLog;
     pub use crate::auth::{MockPasswordHasher, MockTokens};
     pub use crate::cache::MockSharedCache;
     pub use crate::clock::MockClock;
     pub use crate::health::MockHealthProbe;
+    pub use crate::idempotency::MockIdempotencyKeys;
     pub use crate::lock::MockDistributedLock;
     pub use crate::reconcile::MockReconciliation;
     pub use crate::reservations::MockReservationRepository;

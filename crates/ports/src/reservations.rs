@@ -6,6 +6,7 @@
 
 use crate::error::BackendError;
 use async_trait::async_trait;
+use domain::audit::AuditNote;
 use domain::{
     HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats, UserId,
 };
@@ -66,6 +67,8 @@ pub enum ChangeReservationError {
 
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
+/// Every change an admin makes carries an `AuditNote` (optional where owners make the same
+/// change); the store writes it in the change's own transaction, only when the change happens.
 pub trait ReservationRepository: Send + Sync {
     /// Stores a pending reservation if every covered slot exists and has at least `seats`
     /// remaining right now (pending seats do not hold room; this is an early answer, the real
@@ -102,6 +105,7 @@ pub trait ReservationRepository: Send + Sync {
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
+        audit: Option<AuditNote>,
     ) -> Result<Reservation, ChangeReservationError>;
 
     /// Pending -> confirmed, adding its seats to every covered slot, all or nothing.
@@ -113,6 +117,7 @@ pub trait ReservationRepository: Send + Sync {
         &self,
         id: ReservationId,
         now: OffsetDateTime,
+        audit: AuditNote,
     ) -> Result<Reservation, ChangeReservationError>;
 
     /// `expected` -> cancelled; when `expected` is confirmed its seats are freed in the same
@@ -125,6 +130,7 @@ pub trait ReservationRepository: Send + Sync {
         id: ReservationId,
         expected: ReservationStatus,
         now: OffsetDateTime,
+        audit: Option<AuditNote>,
     ) -> Result<Reservation, ChangeReservationError>;
 
     /// Moves a confirmed reservation to new times and seats: frees the old seats and takes the
@@ -139,5 +145,6 @@ pub trait ReservationRepository: Send + Sync {
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
+        audit: AuditNote,
     ) -> Result<Reservation, ChangeReservationError>;
 }

@@ -2,6 +2,7 @@
 
 use crate::error::BackendError;
 use async_trait::async_trait;
+use domain::audit::AuditNote;
 use domain::{Page, PageRequest, Role, SessionState, User, UserId, Username};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -58,10 +59,16 @@ pub enum DeleteUserError {
 
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
+/// An admin's change carries an `AuditNote`, written in the change's own transaction; a user's
+/// change to their own account carries none.
 pub trait UserRepository: Send + Sync {
     /// # Errors
     /// `DuplicateUsername` when the name is taken in any letter case.
-    async fn create(&self, user: NewUser) -> Result<User, CreateUserError>;
+    async fn create(
+        &self,
+        user: NewUser,
+        audit: Option<AuditNote>,
+    ) -> Result<User, CreateUserError>;
 
     /// # Errors
     /// `BackendError` when storage fails.
@@ -81,14 +88,24 @@ pub trait UserRepository: Send + Sync {
 
     /// # Errors
     /// `NotFound`, or `DuplicateUsername` when the new name is taken in any letter case.
-    async fn update(&self, id: UserId, changes: UserChanges) -> Result<User, UpdateUserError>;
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        audit: Option<AuditNote>,
+    ) -> Result<User, UpdateUserError>;
 
     /// Deletes the user and, in the same transaction, cancels their reservations, freeing the
     /// seats of the confirmed ones.
     ///
     /// # Errors
     /// `NotFound` when no such user exists.
-    async fn delete(&self, id: UserId, now: OffsetDateTime) -> Result<(), DeleteUserError>;
+    async fn delete(
+        &self,
+        id: UserId,
+        now: OffsetDateTime,
+        audit: Option<AuditNote>,
+    ) -> Result<(), DeleteUserError>;
 
     /// The record of what authentication needs about `id`: role, session version, deletion and
     /// the logged-out tokens that expire after `now`. `None` when no such account ever existed.

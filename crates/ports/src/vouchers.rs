@@ -2,10 +2,11 @@
 
 use crate::error::BackendError;
 use async_trait::async_trait;
+use domain::audit::AuditNote;
 use domain::voucher::{
     Book, BookDraft, BookId, Claim, ClaimId, ClaimWindow, Quantity, Voucher, VoucherCode, VoucherId,
 };
-use domain::{Page, PageRequest, UserId};
+use domain::{Page, PageRequest, RedemptionCode, UserId};
 use thiserror::Error;
 use time::OffsetDateTime;
 
@@ -74,13 +75,27 @@ pub enum UseClaimError {
     Backend(#[from] BackendError),
 }
 
+#[derive(Debug, Error)]
+pub enum RedeemError {
+    #[error("no claim has this code")]
+    NotFound,
+    #[error("this code was used at {used_at}")]
+    AlreadyUsed { used_at: OffsetDateTime },
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}
+
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait VoucherRepository: Send + Sync {
     /// # Errors
     /// `BackendError` when storage fails.
-    async fn create_book(&self, book: BookDraft, now: OffsetDateTime)
-        -> Result<Book, BackendError>;
+    async fn create_book(
+        &self,
+        book: BookDraft,
+        now: OffsetDateTime,
+        audit: AuditNote,
+    ) -> Result<Book, BackendError>;
 
     /// Books by id ascending.
     ///
@@ -90,7 +105,11 @@ pub trait VoucherRepository: Send + Sync {
 
     /// # Errors
     /// `DuplicateCode`, `BookNotFound`.
-    async fn create_voucher(&self, new: NewVoucher) -> Result<Voucher, CreateVoucherError>;
+    async fn create_voucher(
+        &self,
+        new: NewVoucher,
+        audit: AuditNote,
+    ) -> Result<Voucher, CreateVoucherError>;
 
     /// # Errors
     /// `BackendError` when storage fails.
@@ -118,10 +137,12 @@ pub trait VoucherRepository: Send + Sync {
         &self,
         id: VoucherId,
         changes: VoucherChanges,
+        audit: AuditNote,
     ) -> Result<Voucher, UpdateVoucherError>;
 
-    /// One transaction: records the user's claim (unique per user and voucher) and takes one
-    /// from `remaining` only where the voucher is open at `now` and `remaining > 0`.
+    /// One transaction: records the user's claim (unique per user and voucher) with a fresh
+    /// random redemption code, and takes one from `remaining` only where the voucher is open at
+    /// `now` and `remaining > 0`.
     ///
     /// # Errors
     /// `AlreadyClaimed` (checked first, also once sold out), `NotFound`, `Closed`,
@@ -163,6 +184,17 @@ pub trait VoucherRepository: Send + Sync {
         claim: ClaimId,
         now: OffsetDateTime,
     ) -> Result<Claim, UseClaimError>;
+
+    /// A shop redeems a claim by its code: sets `used_at` once.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown code, `AlreadyUsed` when it was used before.
+    async fn redeem(
+        &self,
+        code: &RedemptionCode,
+        now: OffsetDateTime,
+        audit: AuditNote,
+    ) -> Result<Claim, RedeemError>;
 }
 
 /// What the admission gate says before the database is asked.

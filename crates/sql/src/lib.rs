@@ -8,6 +8,7 @@
 //! whose statements are guarded on their own (status still as read, `confirmed + seats <=
 //! capacity`, `remaining > 0`), with a CHECK constraint as the last line.
 
+mod audit_json;
 mod errors;
 mod postgres;
 mod rows;

@@ -1,14 +1,15 @@
 //! Row types and their conversion to domain values. A row that breaks a domain rule means the
 //! database holds something the service never writes: that is reported, not papered over.
 
-use crate::schema::{books, exam_slots, reservations, users, voucher_claims, vouchers};
+use crate::schema::{audit_log, books, exam_slots, reservations, users, voucher_claims, vouchers};
 use diesel::prelude::*;
+use domain::audit::{AuditAction, AuditEntry};
 use domain::voucher::{Book, BookId, Claim, ClaimId, ClaimWindow, Voucher, VoucherCode, VoucherId};
 use domain::{
     HourRange, Reservation, ReservationId, ReservationStatus, Role, Seats, ServiceOffset, SlotLoad,
     User, UserId, Username,
 };
-use domain::{Page, PageRequest};
+use domain::{Page, PageRequest, RedemptionCode};
 use ports::{BackendError, Slot};
 use time::OffsetDateTime;
 
@@ -174,18 +175,44 @@ pub(crate) struct ClaimRow {
     pub voucher_id: i64,
     pub claimed_at: i64,
     pub used_at: Option<i64>,
+    pub redemption_code: String,
 }
 
 impl ClaimRow {
-    pub fn into_claim(self, code: String, book: BookRow) -> Result<Claim, BackendError> {
+    pub fn into_claim(self, book: BookRow) -> Result<Claim, BackendError> {
         Ok(Claim {
             id: ClaimId(self.id),
             user_id: UserId(self.user_id),
             voucher_id: VoucherId(self.voucher_id),
-            code: VoucherCode::parse(&code).map_err(|_| corrupt("voucher code"))?,
+            code: RedemptionCode::parse(&self.redemption_code)
+                .map_err(|_| corrupt("redemption code"))?,
             book: book.into_book()?,
             claimed_at: instant(self.claimed_at)?,
             used_at: self.used_at.map(instant).transpose()?,
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub action: String,
+    pub target_id: i64,
+    pub changes: String,
+}
+
+impl AuditRow {
+    pub fn into_entry(self) -> Result<AuditEntry, BackendError> {
+        Ok(AuditEntry {
+            id: self.id,
+            at: instant(self.at)?,
+            actor: self.actor_id.map(UserId),
+            action: AuditAction::parse(&self.action).ok_or_else(|| corrupt("audit action"))?,
+            target_id: self.target_id,
+            changes_json: self.changes,
         })
     }
 }

@@ -74,6 +74,30 @@ diesel::table! {
         voucher_id -> BigInt,
         claimed_at -> BigInt,
         used_at -> Nullable<BigInt>,
+        redemption_code -> Text,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> BigInt,
+        changes -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        fingerprint -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> BigInt,
     }
 }
 
@@ -88,5 +112,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     reservations,
     books,
     vouchers,
-    voucher_claims
+    voucher_claims,
+    audit_log,
+    idempotency_keys
 );

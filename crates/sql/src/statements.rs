@@ -6,7 +6,7 @@
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, HasSqlType, Integer, Untyped};
+use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable, Text, Untyped};
 use diesel::QueryResult;
 
 /// Columns every reservation statement returns.
@@ -17,7 +17,7 @@ const RETURNING: &str =
 /// own gives diesel a static query id to cache the prepared statement under.
 macro_rules! statement {
     ($name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
-        #[derive(Debug, Clone, Copy)]
+        #[derive(Debug, Clone)]
         pub(crate) struct $name {
             $(pub $field: $ty),*
         }
@@ -146,13 +146,20 @@ where
     Ok(())
 }
 
-statement!(ConfirmInOneStatement { id: i64, now: i64 });
+statement!(ConfirmInOneStatement {
+    id: i64,
+    now: i64,
+    actor: Option<i64>,
+    changes: String,
+});
 
 /// PostgreSQL's confirm in one statement (see `postgres::dialect::confirm_in_one_statement`):
 /// flip the reservation to confirmed if it is still pending and has not started (this locks
 /// it), lock its slots in ascending order, add its seats where `confirmed + seats <= capacity`,
 /// and check that every covered slot took them. If one did not, the check divides by zero,
-/// which aborts the whole statement: nothing is flipped, nothing taken. The reservation row
+/// which aborts the whole statement: nothing is flipped, nothing taken, nothing audited. The
+/// audit note is inserted by the same statement, from the flipped row, so it exists exactly
+/// when the confirm does. The reservation row
 /// (whose status change touches every index of the table) is written before the hot slot row
 /// is locked, so the slot's lock is held only for its own update and the commit.
 impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
@@ -178,6 +185,15 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
                  WHERE s.starts_at IN (SELECT starts_at FROM locked) \
                    AND s.confirmed + f.seats <= s.capacity \
                  RETURNING s.starts_at \
+             ), audited AS ( \
+                 INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
+                 SELECT f.updated_at, ",
+        );
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.actor)?;
+        out.push_sql(", 'reservation.confirmed', 'reservation', f.id, ");
+        out.push_bind_param::<Text, _>(&self.changes)?;
+        out.push_sql(
+            " FROM flipped f \
              ) \
              SELECT f.id, f.user_id, f.starts_at, f.ends_at, f.seats, f.status, f.created_at, \
                     f.updated_at, \

@@ -1,6 +1,7 @@
 use super::*;
 use crate::error::{AppError, Invalid};
 use crate::UserPatch;
+use domain::audit::{AuditAction, FieldChange};
 use domain::PageRequest;
 use ports::{DeleteUserError, UserChanges};
 
@@ -29,9 +30,11 @@ async fn own_update_never_changes_the_role() {
     let mut m = Mocks::default();
     m.users
         .expect_update()
-        .withf(|id, c| *id == OWNER.user_id && c.role.is_none() && c.username.is_some())
+        .withf(|id, c, note| {
+            *id == OWNER.user_id && c.role.is_none() && c.username.is_some() && note.is_none()
+        })
         .times(1)
-        .returning(|_, _| Ok(user(1, Role::User)));
+        .returning(|_, _, _| Ok(user(1, Role::User)));
     m.expect_session_push(1);
     let patch = UserPatch {
         username: Some("renamed".into()),
@@ -56,7 +59,7 @@ async fn password_change_stores_a_new_hash() {
         .returning(|_| Ok("new-hash".into()));
     m.users
         .expect_update()
-        .withf(|_, c| {
+        .withf(|_, c, _| {
             *c == UserChanges {
                 username: None,
                 password_hash: Some("new-hash".into()),
@@ -64,7 +67,7 @@ async fn password_change_stores_a_new_hash() {
             }
         })
         .times(1)
-        .returning(|_, _| Ok(user(1, Role::User)));
+        .returning(|_, _, _| Ok(user(1, Role::User)));
     // The new session version must reach the cache before the answer.
     m.expect_session_push(1);
     let patch = UserPatch {
@@ -93,13 +96,30 @@ async fn invalid_patch_is_rejected_before_hashing() {
 }
 
 #[tokio::test]
-async fn admin_may_change_a_role() {
+async fn admin_may_change_a_role_and_the_change_is_audited() {
     let mut m = Mocks::default();
     m.users
+        .expect_get()
+        .withf(|id| id.0 == 9)
+        .returning(|_| Ok(Some(user(9, Role::User))));
+    m.users
         .expect_update()
-        .withf(|id, c| id.0 == 9 && c.role == Some(Role::Admin))
+        .withf(|id, c, note| {
+            let audited = note.as_ref().is_some_and(|n| {
+                n.actor == Some(ADMIN.user_id)
+                    && n.action == AuditAction::UserChanged
+                    && n.target_id == Some(9)
+                    && n.changes
+                        == [FieldChange {
+                            field: "role",
+                            before: "user".into(),
+                            after: "admin".into(),
+                        }]
+            });
+            id.0 == 9 && c.role == Some(Role::Admin) && audited
+        })
         .times(1)
-        .returning(|_, _| Ok(user(9, Role::Admin)));
+        .returning(|_, _, _| Ok(user(9, Role::Admin)));
     m.expect_session_push(9);
     let patch = UserPatch {
         role: Some(Role::Admin),
@@ -117,7 +137,7 @@ async fn deleting_an_unknown_user_is_not_found() {
     let mut m = Mocks::default();
     m.users
         .expect_delete()
-        .returning(|_, _| Err(DeleteUserError::NotFound));
+        .returning(|_, _, _| Err(DeleteUserError::NotFound));
     assert!(matches!(
         m.services().accounts.delete(&ADMIN, UserId(404)).await,
         Err(AppError::NotFound("user"))
@@ -129,9 +149,9 @@ async fn deleting_own_account_goes_through_the_repository_with_now() {
     let mut m = Mocks::default();
     m.users
         .expect_delete()
-        .withf(|id, now| *id == OWNER.user_id && *now == NOW)
+        .withf(|id, now, note| *id == OWNER.user_id && *now == NOW && note.is_none())
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     m.expect_session_push(1);
     // The freed seats may be on any date.
     m.cache

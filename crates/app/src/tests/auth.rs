@@ -36,9 +36,11 @@ async fn sign_up_validates_before_hashing_and_creates_a_plain_user() {
         .returning(|_| Ok("$argon2id$hash".into()));
     m.users
         .expect_create()
-        .withf(|n| n.role == Role::User && n.password_hash == "$argon2id$hash")
+        .withf(|n, note| {
+            n.role == Role::User && n.password_hash == "$argon2id$hash" && note.is_none()
+        })
         .times(1)
-        .returning(|_| Ok(user(1, Role::User)));
+        .returning(|_, _| Ok(user(1, Role::User)));
     let u = m
         .services()
         .auth
@@ -54,7 +56,7 @@ async fn sign_up_with_a_taken_name_is_a_conflict() {
     m.hasher.expect_hash().returning(|_| Ok("h".into()));
     m.users
         .expect_create()
-        .returning(|_| Err(CreateUserError::DuplicateUsername));
+        .returning(|_, _| Err(CreateUserError::DuplicateUsername));
     assert!(matches!(
         m.services().auth.sign_up("Alice", "long enough").await,
         Err(AppError::Conflict(Conflict::DuplicateUsername))
@@ -62,14 +64,21 @@ async fn sign_up_with_a_taken_name_is_a_conflict() {
 }
 
 #[tokio::test]
-async fn create_admin_creates_the_admin_role() {
+async fn create_admin_creates_the_admin_role_and_audits_it_without_an_actor() {
     let mut m = Mocks::default();
     m.hasher.expect_hash().returning(|_| Ok("h".into()));
     m.users
         .expect_create()
-        .withf(|n| n.role == Role::Admin)
+        .withf(|n, note| {
+            n.role == Role::Admin
+                && note.as_ref().is_some_and(|note| {
+                    note.actor.is_none()
+                        && note.action == domain::audit::AuditAction::AdminCreated
+                        && note.changes.iter().any(|c| c.field == "username")
+                })
+        })
         .times(1)
-        .returning(|_| Ok(user(3, Role::Admin)));
+        .returning(|_, _| Ok(user(3, Role::Admin)));
     m.services()
         .auth
         .create_admin("root_admin", "long enough")

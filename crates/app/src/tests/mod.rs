@@ -49,6 +49,8 @@ pub struct Mocks {
     pub throttle: MockLoginThrottle,
     pub vouchers: MockVoucherRepository,
     pub gate: MockAdmissionGate,
+    pub audit: MockAuditLog,
+    pub idempotency: MockIdempotencyKeys,
 }
 
 impl Mocks {
@@ -73,6 +75,8 @@ impl Mocks {
             throttle: Arc::new(self.throttle),
             vouchers: Arc::new(self.vouchers),
             gate: Arc::new(self.gate),
+            audit: Arc::new(self.audit),
+            idempotency: Arc::new(self.idempotency),
             policy: BookingPolicy {
                 offset: ServiceOffset::UTC,
                 ..BookingPolicy::default()

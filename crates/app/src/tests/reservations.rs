@@ -125,7 +125,7 @@ async fn confirming_an_unknown_reservation_is_not_found() {
     let mut m = Mocks::default();
     m.reservations
         .expect_confirm()
-        .returning(|_, _| Err(ChangeReservationError::NotFound));
+        .returning(|_, _, _| Err(ChangeReservationError::NotFound));
     m.reservations.expect_get().returning(|_| Ok(None));
     assert!(matches!(
         m.services()
@@ -143,11 +143,15 @@ async fn owner_edits_own_pending_reservation_keeping_absent_fields() {
     m.expect_lock_cycle(7);
     m.reservations
         .expect_update_pending()
-        .withf(|id, range, seats, _| {
-            id.0 == 7 && range.start() == START && range.hours() == 2 && seats.get() == 9
+        .withf(|id, range, seats, _, note| {
+            id.0 == 7
+                && range.start() == START
+                && range.hours() == 2
+                && seats.get() == 9
+                && note.is_none()
         })
         .times(1)
-        .returning(|_, _, _, _| Ok(reservation(7, Pending)));
+        .returning(|_, _, _, _, _| Ok(reservation(7, Pending)));
     let patch = ReservationPatch {
         seats: Some(9),
         ..ReservationPatch::default()
@@ -188,9 +192,9 @@ async fn admin_edit_of_a_confirmed_reservation_moves_its_seats() {
     m.expect_lock_cycle(7);
     m.reservations
         .expect_move_confirmed()
-        .withf(|_, range, seats, _| range.start() == START + Duration::DAY && seats.get() == 5)
+        .withf(|_, range, seats, _, _| range.start() == START + Duration::DAY && seats.get() == 5)
         .times(1)
-        .returning(|_, _, _, _| Err(ChangeReservationError::InsufficientCapacity));
+        .returning(|_, _, _, _, _| Err(ChangeReservationError::InsufficientCapacity));
     let patch = ReservationPatch {
         starts_at: Some(START + Duration::DAY),
         ends_at: Some(START + Duration::DAY + Duration::HOUR),
@@ -232,9 +236,9 @@ async fn owner_cancels_own_pending_reservation() {
     m.expect_lock_cycle(7);
     m.reservations
         .expect_cancel()
-        .withf(|id, expected, _| id.0 == 7 && *expected == Pending)
+        .withf(|id, expected, _, note| id.0 == 7 && *expected == Pending && note.is_none())
         .times(1)
-        .returning(|_, _, _| Ok(reservation(7, Cancelled)));
+        .returning(|_, _, _, _| Ok(reservation(7, Cancelled)));
     m.services()
         .reservations
         .cancel_own(&OWNER, ReservationId(7))
@@ -262,9 +266,19 @@ async fn owner_cannot_cancel_a_confirmed_reservation_but_admin_can() {
     m.expect_lock_cycle(7);
     m.reservations
         .expect_cancel()
-        .withf(|_, expected, _| *expected == Confirmed)
+        .withf(|_, expected, _, note| {
+            *expected == Confirmed
+                && note.as_ref().is_some_and(|n| {
+                    n.actor == Some(ADMIN.user_id)
+                        && n.action == domain::audit::AuditAction::ReservationCancelled
+                        && n.target_id == Some(7)
+                        && n.changes.len() == 1
+                        && n.changes[0].before == "confirmed".into()
+                        && n.changes[0].after == "cancelled".into()
+                })
+        })
         .times(1)
-        .returning(|_, _, _| Ok(reservation(7, Cancelled)));
+        .returning(|_, _, _, _| Ok(reservation(7, Cancelled)));
     m.expect_days_changed(vec![time::macros::date!(2026 - 11 - 30)]);
     m.services()
         .reservations
@@ -312,8 +326,14 @@ async fn confirm_is_one_guarded_call_that_takes_no_lock_and_retags_the_dates() {
     let mut m = Mocks::default();
     m.reservations
         .expect_confirm()
+        .withf(|id, _, note| {
+            id.0 == 7
+                && note.actor == Some(ADMIN.user_id)
+                && note.action == domain::audit::AuditAction::ReservationConfirmed
+                && note.target_id == Some(7)
+        })
         .times(1)
-        .returning(|_, _| Ok(reservation(7, Confirmed)));
+        .returning(|_, _, _| Ok(reservation(7, Confirmed)));
     m.expect_days_changed(vec![time::macros::date!(2026 - 11 - 30)]);
     let r = m
         .services()
@@ -329,7 +349,7 @@ async fn confirm_without_room_is_a_conflict_and_retags_nothing() {
     let mut m = Mocks::default();
     m.reservations
         .expect_confirm()
-        .returning(|_, _| Err(ChangeReservationError::InsufficientCapacity));
+        .returning(|_, _, _| Err(ChangeReservationError::InsufficientCapacity));
     assert!(matches!(
         m.services()
             .reservations
@@ -344,7 +364,7 @@ async fn confirm_passes_a_storage_failure_on() {
     let mut m = Mocks::default();
     m.reservations
         .expect_confirm()
-        .returning(|_, _| Err(BackendError::msg("connection reset").into()));
+        .returning(|_, _, _| Err(BackendError::msg("connection reset").into()));
     assert!(matches!(
         m.services()
             .reservations
@@ -363,7 +383,7 @@ async fn a_refused_confirm_is_explained_from_the_record() {
         let mut m = Mocks::default();
         m.reservations
             .expect_confirm()
-            .returning(move |_, _| Err(ChangeReservationError::StatusChanged(status)));
+            .returning(move |_, _, _| Err(ChangeReservationError::StatusChanged(status)));
         stored(&mut m, reservation(7, status));
         let got = m
             .services()
@@ -385,7 +405,7 @@ async fn confirm_of_a_started_reservation_is_refused() {
         HourRange::single(datetime!(2026-11-23 09:00 UTC), ServiceOffset::UTC).expect("range");
     m.reservations
         .expect_confirm()
-        .returning(|_, _| Err(ChangeReservationError::StatusChanged(Pending)));
+        .returning(|_, _, _| Err(ChangeReservationError::StatusChanged(Pending)));
     stored(&mut m, r);
     assert!(matches!(
         m.services()
@@ -432,7 +452,7 @@ async fn a_failed_release_does_not_hide_the_outcome() {
         .returning(|_| Err(LockError::Backend(BackendError::msg("redis gone"))));
     m.reservations
         .expect_cancel()
-        .returning(|_, _, _| Ok(reservation(7, Cancelled)));
+        .returning(|_, _, _, _| Ok(reservation(7, Cancelled)));
     assert!(m
         .services()
         .reservations

@@ -33,7 +33,7 @@ fn claim() -> Claim {
         id: ClaimId(9),
         user_id: OWNER.user_id,
         voucher_id: VoucherId(5),
-        code: VoucherCode::parse("DUNE-1").expect("code"),
+        code: domain::RedemptionCode::from_random([7; 10]),
         book: book(),
         claimed_at: NOW,
         used_at: None,
@@ -296,9 +296,17 @@ async fn quantity_may_only_grow_and_a_change_resets_the_gate() {
         .returning(|_| Ok(Some(voucher(0))));
     m.vouchers
         .expect_update_voucher()
-        .withf(|_, c| c.quantity.map(|q| q.get()) == Some(250))
+        .withf(|_, c, note| {
+            c.quantity.map(|q| q.get()) == Some(250)
+                && note.changes
+                    == [domain::audit::FieldChange {
+                        field: "quantity",
+                        before: 200u32.into(),
+                        after: 250u32.into(),
+                    }]
+        })
         .times(1)
-        .returning(|_, _| Ok(voucher(50)));
+        .returning(|_, _, _| Ok(voucher(50)));
     m.gate.expect_forget().times(1).returning(|_| Ok(()));
     let grow = VoucherPatch {
         quantity: Some(250),

@@ -2,7 +2,8 @@
 
 use super::Svc;
 use crate::dto::{
-    BookBody, ClaimBody, NewBookBody, NewVoucherBody, PageBody, VoucherBody, VoucherPatchBody,
+    BookBody, ClaimBody, NewBookBody, NewVoucherBody, PageBody, RedemptionBody, VoucherBody,
+    VoucherPatchBody,
 };
 use crate::extract::{id, query, Admin, JsonBody, PageQuery};
 use crate::problem::{ApiError, Problem};
@@ -176,4 +177,24 @@ pub async fn claims(
         .voucher_claims(&admin.actor(), vid, page)
         .await?;
     Ok(HttpResponse::Ok().json(PageBody::<ClaimBody>::from_page(list)))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/admin/redemptions", tag = "admin",
+    security(("bearer" = [])),
+    request_body = RedemptionBody,
+    responses(
+        (status = 200, description = "The claim, now used", body = ClaimBody),
+        (status = 400, description = "Malformed body", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+        (status = 404, description = "No claim has this code", body = Problem),
+        (status = 409, description = "already_used: the code was redeemed before", body = Problem),
+        (status = 422, description = "invalid_redemption_code: not 16 letters and digits", body = Problem),
+    )
+)]
+pub async fn redeem(svc: Svc, admin: Admin, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let b: RedemptionBody = body.parse()?;
+    let claim = svc.vouchers.redeem(&admin.actor(), &b.code).await?;
+    Ok(HttpResponse::Ok().json(ClaimBody::from(claim)))
 }

@@ -1,5 +1,6 @@
 //! One handler per use case, grouped by route family.
 
+pub mod admin_audit;
 pub mod admin_reservations;
 pub mod admin_slots;
 pub mod admin_users;

@@ -1,8 +1,11 @@
 //! The caller's own reservations.
 
 use super::Svc;
-use crate::dto::{NewReservationBody, PageBody, ReservationBody, ReservationPatchBody};
+use crate::dto::{
+    IdempotencyKeyHeader, NewReservationBody, PageBody, ReservationBody, ReservationPatchBody,
+};
 use crate::extract::{id, query, Authenticated, JsonBody, PageQuery};
+use crate::idempotent;
 use crate::problem::{ApiError, Problem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use domain::ReservationId;
@@ -11,25 +14,32 @@ use domain::ReservationId;
     post, path = "/api/v1/reservations", tag = "reservations",
     security(("bearer" = [])),
     request_body = NewReservationBody,
+    params(IdempotencyKeyHeader),
     responses(
-        (status = 201, description = "The pending reservation", body = ReservationBody),
-        (status = 400, description = "Malformed body (bad JSON, types, times without offset, unknown fields)", body = Problem),
+        (status = 201, description = "The pending reservation (a replay carries `Idempotent-Replayed: true`)", body = ReservationBody),
+        (status = 400, description = "Malformed body (bad JSON, types, times without offset, unknown fields) or Idempotency-Key", body = Problem),
         (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 409, description = "A covered slot is missing or has fewer seats left than asked", body = Problem),
-        (status = 422, description = "Breaks a rule: alignment, order, window, seat range", body = Problem),
+        (status = 409, description = "A covered slot is missing or has fewer seats left than asked, or idempotency_key_in_progress", body = Problem),
+        (status = 422, description = "Breaks a rule: alignment, order, window, seat range; or idempotency_key_reused", body = Problem),
     )
 )]
 pub async fn create(
     svc: Svc,
     who: Authenticated,
+    req: HttpRequest,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
+    let fingerprint = idempotent::fingerprint(&req, body.bytes());
     let b: NewReservationBody = body.parse()?;
-    let r = svc
-        .reservations
-        .create(&who.actor(), b.starts_at, b.ends_at, b.seats)
-        .await?;
-    Ok(HttpResponse::Created().json(ReservationBody::from(r)))
+    let actor = who.actor();
+    idempotent::once(&svc, &req, actor.user_id, fingerprint, async {
+        let r = svc
+            .reservations
+            .create(&actor, b.starts_at, b.ends_at, b.seats)
+            .await?;
+        Ok(HttpResponse::Created().json(ReservationBody::from(r)))
+    })
+    .await
 }
 
 #[utoipa::path(

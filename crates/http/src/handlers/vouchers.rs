@@ -1,8 +1,9 @@
 //! The voucher drop: the public event list, claims, and the caller's own vouchers.
 
 use super::Svc;
-use crate::dto::{ClaimBody, EventsBody, PageBody, VoucherBody};
+use crate::dto::{ClaimBody, EventBody, EventsBody, IdempotencyKeyHeader, PageBody};
 use crate::extract::{bearer, id, query, Authenticated, PageQuery};
+use crate::idempotent;
 use crate::problem::{ApiError, Problem};
 use actix_web::{web, HttpRequest, HttpResponse};
 use app::{AppError, Conflict};
@@ -15,21 +16,21 @@ use domain::voucher::{ClaimId, VoucherId};
 pub async fn live(svc: Svc) -> Result<HttpResponse, ApiError> {
     let items = svc.vouchers.live().await?;
     Ok(HttpResponse::Ok().json(EventsBody {
-        items: items.into_iter().map(VoucherBody::from).collect(),
+        items: items.into_iter().map(EventBody::from).collect(),
     }))
 }
 
 #[utoipa::path(
     post, path = "/api/v1/events/{voucher_id}/claim", tag = "vouchers",
     security(("bearer" = [])),
-    params(("voucher_id" = i64, Path, description = "Voucher id")),
+    params(("voucher_id" = i64, Path, description = "Voucher id"), IdempotencyKeyHeader),
     responses(
-        (status = 201, description = "The claim", body = ClaimBody),
-        (status = 400, description = "Bad id", body = Problem),
+        (status = 201, description = "The claim, with its own redemption code (a replay carries `Idempotent-Replayed: true`)", body = ClaimBody),
+        (status = 400, description = "Bad id or Idempotency-Key", body = Problem),
         (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 404, description = "No such voucher", body = Problem),
-        (status = 409, description = "already_claimed, or sold_out (once sold out, every press, the claimer's own included)", body = Problem),
-        (status = 422, description = "not_open_yet or voucher_closed", body = Problem),
+        (status = 409, description = "already_claimed, sold_out (once sold out, every press, the claimer's own included), or idempotency_key_in_progress", body = Problem),
+        (status = 422, description = "not_open_yet, voucher_closed, or idempotency_key_reused", body = Problem),
     )
 )]
 pub async fn claim(
@@ -39,16 +40,23 @@ pub async fn claim(
 ) -> Result<HttpResponse, ApiError> {
     // During a drop almost every press comes after the last unit went. Once this process knows
     // the voucher is sold out, a press with a well-signed token is answered at once, touching
-    // neither Redis nor the database: the answer reveals nothing and changes nothing.
+    // neither Redis nor the database: the answer reveals nothing and changes nothing. A keyed
+    // press goes the whole way, so that a retry of a successful claim replays it.
     let token = bearer(&req)?;
     svc.auth.check_signature(&token)?;
     let voucher = VoucherId(id(&path)?);
-    if svc.vouchers.known_sold_out(voucher) {
+    let keyed = req.headers().contains_key(idempotent::HEADER);
+    if !keyed && svc.vouchers.known_sold_out(voucher) {
         return Err(AppError::Conflict(Conflict::SoldOut).into());
     }
     let session = svc.auth.authenticate(&token).await?;
-    let c = svc.vouchers.claim(&session.actor(), voucher).await?;
-    Ok(HttpResponse::Created().json(ClaimBody::from(c)))
+    let actor = session.actor();
+    let fingerprint = idempotent::fingerprint(&req, None);
+    idempotent::once(&svc, &req, actor.user_id, fingerprint, async {
+        let c = svc.vouchers.claim(&actor, voucher).await?;
+        Ok(HttpResponse::Created().json(ClaimBody::from(c)))
+    })
+    .await
 }
 
 #[utoipa::path(

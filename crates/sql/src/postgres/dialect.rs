@@ -9,6 +9,7 @@ use diesel::query_source::AliasedField;
 use diesel::sql_types::{Array, BigInt, Integer};
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
+use domain::audit::AuditNote;
 
 diesel::alias!(exam_slots as locked_slots: LockedSlots);
 
@@ -34,11 +35,17 @@ pub(super) async fn confirm_in_one_statement(
     conn: &mut Db,
     id: i64,
     now: i64,
+    audit: &AuditNote,
 ) -> Option<QueryResult<Vec<ReservationRow>>> {
     Some(
-        crate::statements::ConfirmInOneStatement { id, now }
-            .load(conn)
-            .await,
+        crate::statements::ConfirmInOneStatement {
+            id,
+            now,
+            actor: audit.actor.map(|a| a.0),
+            changes: crate::audit_json::changes(audit),
+        }
+        .load(conn)
+        .await,
     )
 }
 

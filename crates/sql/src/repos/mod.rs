@@ -4,7 +4,9 @@
 //! ports are implemented on, with a `conn()` that checks a connection out of its pool) and
 //! `dialect` (the statements the two databases spell differently), and `PROBE_NAME`.
 
+mod audit;
 mod health;
+mod idempotency;
 mod reconcile;
 mod reservations;
 mod slots;

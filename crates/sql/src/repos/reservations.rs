@@ -1,6 +1,6 @@
 //! `ReservationRepository`: the guarded counter updates.
 
-use super::{dialect, Db, Store};
+use super::{audit, dialect, Db, Store};
 use crate::errors::{backend, is_check_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
@@ -10,6 +10,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::audit::AuditNote;
 use domain::{HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats};
 use ports::{
     BackendError, ChangeReservationError, CreateReservationError, NewReservation,
@@ -129,6 +130,7 @@ async fn confirm_tx(
     conn: &mut Db,
     id: ReservationId,
     now: i64,
+    audit: &AuditNote,
 ) -> Result<ReservationRow, TxError<Change>> {
     conn.transaction(async move |conn| {
         let flipped: Option<ReservationRow> = diesel::update(reservations::table)
@@ -154,6 +156,7 @@ async fn confirm_tx(
         if !take_seats(conn, &reservation.range, reservation.seats).await? {
             return Err(TxError::Rule(refusal(conn, &reservation.range).await?));
         }
+        audit::write(conn, audit, id.0).await?;
         Ok(row)
     })
     .await
@@ -172,10 +175,11 @@ async fn confirm_in_one_statement(
     conn: &mut Db,
     id: ReservationId,
     now: i64,
+    audit: &AuditNote,
 ) -> Result<ReservationRow, TxError<Change>> {
-    let confirmed = match dialect::confirm_in_one_statement(conn, id.0, now).await {
+    let confirmed = match dialect::confirm_in_one_statement(conn, id.0, now, audit).await {
         Some(outcome) => outcome,
-        None => return confirm_tx(conn, id, now).await,
+        None => return confirm_tx(conn, id, now, audit).await,
     };
     match confirmed {
         Ok(rows) => rows
@@ -203,6 +207,7 @@ async fn cancel_tx(
     id: ReservationId,
     expected: ReservationStatus,
     now: i64,
+    audit: Option<&AuditNote>,
 ) -> Result<ReservationRow, TxError<Change>> {
     conn.transaction(async move |conn| {
         let row: Option<ReservationRow> = diesel::update(reservations::table)
@@ -222,6 +227,9 @@ async fn cancel_tx(
         if expected == ReservationStatus::Confirmed {
             free_seats(conn, row.starts_at, row.ends_at, row.seats).await?;
         }
+        if let Some(note) = audit {
+            audit::write(conn, note, id.0).await?;
+        }
         Ok(row)
     })
     .await
@@ -233,6 +241,7 @@ async fn move_tx(
     range: HourRange,
     seats: Seats,
     now: i64,
+    audit: &AuditNote,
 ) -> Result<ReservationRow, TxError<Change>> {
     conn.transaction(async move |conn| {
         let old = dialect::reservation_for_update(conn, id.0).await?;
@@ -262,6 +271,7 @@ async fn move_tx(
             .returning(ReservationRow::as_returning())
             .get_result(conn)
             .await?;
+        audit::write(conn, audit, id.0).await?;
         Ok(moved)
     })
     .await
@@ -374,18 +384,31 @@ impl ReservationRepository for Store {
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
+        audit: Option<AuditNote>,
     ) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let rows: Vec<ReservationRow> = UpdatePendingIfRoom {
+        let update = UpdatePendingIfRoom {
             id: id.0,
             starts_at: secs(range.start()),
             ends_at: secs(range.end()),
             seats: seats_i32(seats),
             now: secs(now),
             hours: hours(&range),
+        };
+        let rows: Vec<ReservationRow> = match &audit {
+            // An owner's edit is one statement; an admin's also writes its note, atomically.
+            None => update.load(&mut conn).await,
+            Some(note) => {
+                conn.transaction(async |conn| {
+                    let rows: Vec<ReservationRow> = update.load(conn).await?;
+                    if !rows.is_empty() {
+                        audit::write(conn, note, id.0).await?;
+                    }
+                    diesel::QueryResult::Ok(rows)
+                })
+                .await
+            }
         }
-        .load(&mut conn)
-        .await
         .map_err(backend)?;
         match rows.into_iter().next() {
             Some(row) => Ok(row.into_reservation()?),
@@ -393,9 +416,14 @@ impl ReservationRepository for Store {
         }
     }
 
-    async fn confirm(&self, id: ReservationId, now: OffsetDateTime) -> Result<Reservation, Change> {
+    async fn confirm(
+        &self,
+        id: ReservationId,
+        now: OffsetDateTime,
+        audit: AuditNote,
+    ) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(confirm_in_one_statement(&mut conn, id, secs(now)).await);
+        let outcome = retry_tx!(confirm_in_one_statement(&mut conn, id, secs(now), &audit).await);
         settle(&mut conn, id, ReservationStatus::Pending, outcome).await
     }
 
@@ -404,9 +432,11 @@ impl ReservationRepository for Store {
         id: ReservationId,
         expected: ReservationStatus,
         now: OffsetDateTime,
+        audit: Option<AuditNote>,
     ) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(cancel_tx(&mut conn, id, expected, secs(now)).await);
+        let outcome =
+            retry_tx!(cancel_tx(&mut conn, id, expected, secs(now), audit.as_ref()).await);
         settle(&mut conn, id, expected, outcome).await
     }
 
@@ -416,9 +446,10 @@ impl ReservationRepository for Store {
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
+        audit: AuditNote,
     ) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(move_tx(&mut conn, id, range, seats, secs(now)).await);
+        let outcome = retry_tx!(move_tx(&mut conn, id, range, seats, secs(now), &audit).await);
         settle(&mut conn, id, ReservationStatus::Confirmed, outcome).await
     }
 }

@@ -1,6 +1,6 @@
 //! `UserRepository`.
 
-use super::{dialect, Db, Store};
+use super::{audit, dialect, Db, Store};
 use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, UserRow};
 use crate::schema::{reservations, revoked_tokens, users};
@@ -9,6 +9,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::audit::AuditNote;
 use domain::{Page, PageRequest, Role, SessionState, User, UserId};
 use ports::{
     BackendError, CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError,
@@ -23,18 +24,30 @@ fn live() -> diesel::dsl::IsNull<users::deleted_at> {
 
 #[async_trait]
 impl UserRepository for Store {
-    async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
+    async fn create(
+        &self,
+        user: NewUser,
+        audit: Option<AuditNote>,
+    ) -> Result<User, CreateUserError> {
         let mut conn = self.conn().await?;
-        let row: UserRow = diesel::insert_into(users::table)
-            .values((
-                users::username.eq(user.username.as_str()),
-                users::username_key.eq(user.username.canonical()),
-                users::password_hash.eq(&user.password_hash),
-                users::role.eq(user.role.as_str()),
-                users::created_at.eq(secs(user.created_at)),
-            ))
-            .returning(UserRow::as_returning())
-            .get_result(&mut conn)
+        let row: UserRow = conn
+            .transaction(async |conn| {
+                let row: UserRow = diesel::insert_into(users::table)
+                    .values((
+                        users::username.eq(user.username.as_str()),
+                        users::username_key.eq(user.username.canonical()),
+                        users::password_hash.eq(&user.password_hash),
+                        users::role.eq(user.role.as_str()),
+                        users::created_at.eq(secs(user.created_at)),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                if let Some(note) = &audit {
+                    audit::write(conn, note, row.id).await?;
+                }
+                diesel::QueryResult::Ok(row)
+            })
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -103,29 +116,42 @@ impl UserRepository for Store {
         .await
     }
 
-    async fn update(&self, id: UserId, changes: UserChanges) -> Result<User, UpdateUserError> {
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        audit: Option<AuditNote>,
+    ) -> Result<User, UpdateUserError> {
         let mut conn = self.conn().await?;
         let bump = i64::from(changes.password_hash.is_some());
-        let row: Option<UserRow> = diesel::update(users::table)
-            .filter(users::id.eq(id.0).and(live()))
-            .set((
-                changes
-                    .username
-                    .as_ref()
-                    .map(|u| users::username.eq(u.as_str().to_owned())),
-                changes
-                    .username
-                    .as_ref()
-                    .map(|u| users::username_key.eq(u.canonical())),
-                changes.password_hash.map(|h| users::password_hash.eq(h)),
-                changes.role.map(|r| users::role.eq(r.as_str())),
-                users::session_version.eq(users::session_version + bump),
-                users::auth_version.eq(users::auth_version + 1),
-            ))
-            .returning(UserRow::as_returning())
-            .get_result(&mut conn)
+        let row: Option<UserRow> = conn
+            .transaction(async |conn| {
+                let row: Option<UserRow> = diesel::update(users::table)
+                    .filter(users::id.eq(id.0).and(live()))
+                    .set((
+                        changes
+                            .username
+                            .as_ref()
+                            .map(|u| users::username.eq(u.as_str().to_owned())),
+                        changes
+                            .username
+                            .as_ref()
+                            .map(|u| users::username_key.eq(u.canonical())),
+                        changes.password_hash.map(|h| users::password_hash.eq(h)),
+                        changes.role.map(|r| users::role.eq(r.as_str())),
+                        users::session_version.eq(users::session_version + bump),
+                        users::auth_version.eq(users::auth_version + 1),
+                    ))
+                    .returning(UserRow::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                if let (Some(_), Some(note)) = (&row, &audit) {
+                    audit::write(conn, note, id.0).await?;
+                }
+                diesel::QueryResult::Ok(row)
+            })
             .await
-            .optional()
             .map_err(|e| {
                 if is_unique_violation(&e) {
                     UpdateUserError::DuplicateUsername
@@ -136,9 +162,14 @@ impl UserRepository for Store {
         Ok(row.ok_or(UpdateUserError::NotFound)?.into_user()?)
     }
 
-    async fn delete(&self, id: UserId, now: OffsetDateTime) -> Result<(), DeleteUserError> {
+    async fn delete(
+        &self,
+        id: UserId,
+        now: OffsetDateTime,
+        audit: Option<AuditNote>,
+    ) -> Result<(), DeleteUserError> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(delete_in_tx(&mut conn, id, now).await);
+        let outcome = retry_tx!(delete_in_tx(&mut conn, id, now, audit.as_ref()).await);
         match outcome {
             Ok(()) => Ok(()),
             Err(TxError::Rule(e)) => Err(e),
@@ -211,6 +242,7 @@ async fn delete_in_tx(
     conn: &mut Db,
     id: UserId,
     now: OffsetDateTime,
+    audit: Option<&AuditNote>,
 ) -> Result<(), TxError<DeleteUserError>> {
     let now = secs(now);
     conn.transaction(async move |conn| {
@@ -243,7 +275,19 @@ async fn delete_in_tx(
             ))
             .get_results(conn)
             .await?;
-        cancel("pending").execute(conn).await?;
+        let pending = cancel("pending").execute(conn).await?;
+        if let Some(note) = audit {
+            // What the deletion did to the account's reservations is part of the change.
+            let note = note
+                .clone()
+                .change(
+                    "confirmed_reservations_cancelled",
+                    0i64,
+                    confirmed.len() as i64,
+                )
+                .change("pending_reservations_cancelled", 0i64, pending as i64);
+            audit::write(conn, &note, id.0).await?;
+        }
 
         // Seats to free per slot start, ascending.
         let mut freed: BTreeMap<i64, i32> = BTreeMap::new();

@@ -1,7 +1,7 @@
 //! `VoucherRepository`: claims are one transaction with a unique claim per user
 //! and a guarded decrement of `remaining`.
 
-use super::{Db, Store};
+use super::{audit, Db, Store};
 use crate::errors::{backend, is_foreign_key_violation, is_unique_violation, retry_tx, TxError};
 use crate::rows::{into_page, readable, secs, BookRow, ClaimRow, VoucherRow};
 use crate::schema::{books, voucher_claims, vouchers};
@@ -10,11 +10,12 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::audit::AuditNote;
 use domain::voucher::{Book, BookDraft, Claim, ClaimId, Voucher, VoucherId};
-use domain::{Page, PageRequest, UserId};
+use domain::{Page, PageRequest, RedemptionCode, UserId};
 use ports::{
-    BackendError, ClaimError, CreateVoucherError, NewVoucher, UpdateVoucherError, UseClaimError,
-    VoucherChanges, VoucherRepository,
+    BackendError, ClaimError, CreateVoucherError, NewVoucher, RedeemError, UpdateVoucherError,
+    UseClaimError, VoucherChanges, VoucherRepository,
 };
 use time::OffsetDateTime;
 
@@ -34,14 +35,19 @@ async fn voucher_by_id(conn: &mut Db, id: VoucherId) -> Result<Option<Voucher>, 
 }
 
 async fn claim_by_id(conn: &mut Db, id: i64) -> Result<Claim, BackendError> {
-    let (c, code, b): (ClaimRow, String, BookRow) = voucher_claims::table
+    let (c, b): (ClaimRow, BookRow) = voucher_claims::table
         .inner_join(vouchers::table.inner_join(books::table))
         .filter(voucher_claims::id.eq(id))
-        .select((ClaimRow::as_select(), vouchers::code, BookRow::as_select()))
+        .select((ClaimRow::as_select(), BookRow::as_select()))
         .first(conn)
         .await
         .map_err(backend)?;
-    c.into_claim(code, b)
+    c.into_claim(b)
+}
+
+/// A fresh redemption code: 80 bits from the thread's cryptographically secure generator.
+fn fresh_code() -> RedemptionCode {
+    RedemptionCode::from_random(rand::random())
 }
 
 /// Records the claim and takes one unit, or rolls back and says why.
@@ -57,6 +63,7 @@ async fn claim_tx(
                 voucher_claims::user_id.eq(user.0),
                 voucher_claims::voucher_id.eq(voucher.0),
                 voucher_claims::claimed_at.eq(now),
+                voucher_claims::redemption_code.eq(fresh_code().as_str().to_owned()),
             ))
             .on_conflict((voucher_claims::user_id, voucher_claims::voucher_id))
             .do_nothing()
@@ -137,10 +144,9 @@ impl Store {
             ClaimsOf::Voucher(_) => filtered().order(voucher_claims::id.asc()),
         };
         let mut conn = self.conn().await?;
-        let rows: Vec<(ClaimRow, String, BookRow, i64)> = ordered
+        let rows: Vec<(ClaimRow, BookRow, i64)> = ordered
             .select((
                 ClaimRow::as_select(),
-                vouchers::code,
                 BookRow::as_select(),
                 sql::<BigInt>("COUNT(*) OVER ()"),
             ))
@@ -152,9 +158,9 @@ impl Store {
         into_page(
             rows,
             page,
-            |r| r.3,
+            |r| r.2,
             || filtered().count().get_result(&mut conn),
-            |(c, code, b, _)| c.into_claim(code, b),
+            |(c, b, _)| c.into_claim(b),
         )
         .await
     }
@@ -166,20 +172,28 @@ impl VoucherRepository for Store {
         &self,
         book: BookDraft,
         now: OffsetDateTime,
+        audit: AuditNote,
     ) -> Result<Book, BackendError> {
         let mut conn = self.conn().await?;
-        diesel::insert_into(books::table)
-            .values((
-                books::title.eq(&book.title),
-                books::author.eq(&book.author),
-                books::cover_url.eq(&book.cover_url),
-                books::created_at.eq(secs(now)),
-            ))
-            .returning(BookRow::as_returning())
-            .get_result::<BookRow>(&mut conn)
+        let now = secs(now);
+        let row: BookRow = conn
+            .transaction(async |conn| {
+                let row: BookRow = diesel::insert_into(books::table)
+                    .values((
+                        books::title.eq(&book.title),
+                        books::author.eq(&book.author),
+                        books::cover_url.eq(&book.cover_url),
+                        books::created_at.eq(now),
+                    ))
+                    .returning(BookRow::as_returning())
+                    .get_result(conn)
+                    .await?;
+                audit::write(conn, &audit, row.id).await?;
+                diesel::QueryResult::Ok(row)
+            })
             .await
-            .map_err(backend)?
-            .into_book()
+            .map_err(backend)?;
+        row.into_book()
     }
 
     async fn list_books(&self, page: PageRequest) -> Result<Page<Book>, BackendError> {
@@ -202,21 +216,32 @@ impl VoucherRepository for Store {
         .await
     }
 
-    async fn create_voucher(&self, new: NewVoucher) -> Result<Voucher, CreateVoucherError> {
+    async fn create_voucher(
+        &self,
+        new: NewVoucher,
+        audit: AuditNote,
+    ) -> Result<Voucher, CreateVoucherError> {
         let mut conn = self.conn().await?;
         let quantity = new.quantity.get() as i32;
-        let id: i64 = diesel::insert_into(vouchers::table)
-            .values((
-                vouchers::book_id.eq(new.book_id.0),
-                vouchers::code.eq(new.code.as_str()),
-                vouchers::quantity.eq(quantity),
-                vouchers::remaining.eq(quantity),
-                vouchers::opens_at.eq(new.window.opens_at.map(secs)),
-                vouchers::closes_at.eq(new.window.closes_at.map(secs)),
-                vouchers::created_at.eq(secs(new.now)),
-            ))
-            .returning(vouchers::id)
-            .get_result(&mut conn)
+        let now = secs(new.now);
+        let id: i64 = conn
+            .transaction(async |conn| {
+                let id: i64 = diesel::insert_into(vouchers::table)
+                    .values((
+                        vouchers::book_id.eq(new.book_id.0),
+                        vouchers::code.eq(new.code.as_str()),
+                        vouchers::quantity.eq(quantity),
+                        vouchers::remaining.eq(quantity),
+                        vouchers::opens_at.eq(new.window.opens_at.map(secs)),
+                        vouchers::closes_at.eq(new.window.closes_at.map(secs)),
+                        vouchers::created_at.eq(now),
+                    ))
+                    .returning(vouchers::id)
+                    .get_result(conn)
+                    .await?;
+                audit::write(conn, &audit, id).await?;
+                diesel::QueryResult::Ok(id)
+            })
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -287,28 +312,39 @@ impl VoucherRepository for Store {
         &self,
         id: VoucherId,
         changes: VoucherChanges,
+        audit: AuditNote,
     ) -> Result<Voucher, UpdateVoucherError> {
         let mut conn = self.conn().await?;
         let quantity = changes.quantity.map(|q| q.get() as i32);
-        let mut update = diesel::update(vouchers::table)
-            .filter(vouchers::id.eq(id.0))
-            .into_boxed();
-        if let Some(q) = quantity {
-            // Never shrink, whatever happened since the caller read the voucher.
-            update = update.filter(vouchers::quantity.le(q));
-        }
         let window = changes.window;
-        let changed = update
-            .set((
-                // SET reads the old row on every side, so remaining grows by the difference.
-                quantity
-                    .map(|q| vouchers::remaining.eq(vouchers::remaining + q - vouchers::quantity)),
-                quantity.map(|q| vouchers::quantity.eq(q)),
-                changes.closed.map(|c| vouchers::closed.eq(c)),
-                window.map(|w| vouchers::opens_at.eq(w.opens_at.map(secs))),
-                window.map(|w| vouchers::closes_at.eq(w.closes_at.map(secs))),
-            ))
-            .execute(&mut conn)
+        let changed = conn
+            .transaction(async |conn| {
+                let mut update = diesel::update(vouchers::table)
+                    .filter(vouchers::id.eq(id.0))
+                    .into_boxed();
+                if let Some(q) = quantity {
+                    // Never shrink, whatever happened since the caller read the voucher.
+                    update = update.filter(vouchers::quantity.le(q));
+                }
+                let changed = update
+                    .set((
+                        // SET reads the old row on every side, so remaining grows by the
+                        // difference.
+                        quantity.map(|q| {
+                            vouchers::remaining.eq(vouchers::remaining + q - vouchers::quantity)
+                        }),
+                        quantity.map(|q| vouchers::quantity.eq(q)),
+                        changes.closed.map(|c| vouchers::closed.eq(c)),
+                        window.map(|w| vouchers::opens_at.eq(w.opens_at.map(secs))),
+                        window.map(|w| vouchers::closes_at.eq(w.closes_at.map(secs))),
+                    ))
+                    .execute(conn)
+                    .await?;
+                if changed > 0 {
+                    audit::write(conn, &audit, id.0).await?;
+                }
+                diesel::QueryResult::Ok(changed)
+            })
             .await
             .map_err(backend)?;
         let current = voucher_by_id(&mut conn, id).await?;
@@ -382,5 +418,50 @@ impl VoucherRepository for Store {
             });
         }
         Ok(claim_by_id(&mut conn, claim.0).await?)
+    }
+
+    async fn redeem(
+        &self,
+        code: &RedemptionCode,
+        now: OffsetDateTime,
+        audit: AuditNote,
+    ) -> Result<Claim, RedeemError> {
+        let mut conn = self.conn().await?;
+        let now = secs(now);
+        let redeemed: Option<i64> = conn
+            .transaction(async |conn| {
+                let id: Option<i64> = diesel::update(voucher_claims::table)
+                    .filter(voucher_claims::redemption_code.eq(code.as_str()))
+                    .filter(voucher_claims::used_at.is_null())
+                    .set(voucher_claims::used_at.eq(now))
+                    .returning(voucher_claims::id)
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                if let Some(id) = id {
+                    audit::write(conn, &audit, id).await?;
+                }
+                diesel::QueryResult::Ok(id)
+            })
+            .await
+            .map_err(backend)?;
+        if let Some(id) = redeemed {
+            return Ok(claim_by_id(&mut conn, id).await?);
+        }
+        let used: Option<Option<i64>> = voucher_claims::table
+            .filter(voucher_claims::redemption_code.eq(code.as_str()))
+            .select(voucher_claims::used_at)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(backend)?;
+        match used {
+            Some(Some(at)) => Err(RedeemError::AlreadyUsed {
+                used_at: crate::rows::instant(at)?,
+            }),
+            // No claim has this code (`used_at` is never cleared, so an unused code the update
+            // missed cannot exist).
+            _ => Err(RedeemError::NotFound),
+        }
     }
 }

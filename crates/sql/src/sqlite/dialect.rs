@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel::query_source::AliasedField;
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
+use domain::audit::AuditNote;
 
 diesel::alias!(exam_slots as slots_in_range: SlotsInRange);
 
@@ -31,6 +32,7 @@ pub(super) async fn confirm_in_one_statement(
     _conn: &mut Db,
     _id: i64,
     _now: i64,
+    _audit: &AuditNote,
 ) -> Option<QueryResult<Vec<ReservationRow>>> {
     None
 }

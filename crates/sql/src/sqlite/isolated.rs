@@ -9,15 +9,17 @@
 
 use super::SqliteRepos;
 use async_trait::async_trait;
+use domain::audit::{AuditEntry, AuditNote};
 use domain::voucher::{Book, BookDraft, Claim, ClaimId, Voucher, VoucherId};
 use domain::{
-    HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats,
-    SessionState, SlotHorizon, User, UserId,
+    HourRange, Page, PageRequest, RedemptionCode, Reservation, ReservationId, ReservationStatus,
+    Seats, SessionState, SlotHorizon, User, UserId,
 };
 use ports::{
-    BackendError, ChangeReservationError, ClaimError, CreateReservationError, CreateUserError,
-    CreateVoucherError, DeleteUserError, Discrepancy, EnsureReport, HealthProbe, NewReservation,
-    NewUser, NewVoucher, Reconciliation, ReservationFilter, ReservationRepository, Slot,
+    AuditFilter, AuditLog, BackendError, ChangeReservationError, ClaimError,
+    CreateReservationError, CreateUserError, CreateVoucherError, DeleteUserError, Discrepancy,
+    EnsureReport, HealthProbe, IdempotencyKeys, KeyAges, KeyStart, NewReservation, NewUser,
+    NewVoucher, Reconciliation, RedeemError, ReservationFilter, ReservationRepository, Slot,
     SlotRepository, StoredCredentials, UpdateUserError, UpdateVoucherError, UseClaimError,
     UserChanges, UserRepository, VoucherChanges, VoucherRepository,
 };
@@ -101,8 +103,12 @@ impl SqliteStore {
 
 #[async_trait]
 impl UserRepository for SqliteStore {
-    async fn create(&self, user: NewUser) -> Result<User, CreateUserError> {
-        self.run(|r| async move { UserRepository::create(&r, user).await })
+    async fn create(
+        &self,
+        user: NewUser,
+        audit: Option<AuditNote>,
+    ) -> Result<User, CreateUserError> {
+        self.run(|r| async move { UserRepository::create(&r, user, audit).await })
             .await
     }
 
@@ -122,13 +128,24 @@ impl UserRepository for SqliteStore {
             .await
     }
 
-    async fn update(&self, id: UserId, changes: UserChanges) -> Result<User, UpdateUserError> {
-        self.run(|r| async move { r.update(id, changes).await })
+    async fn update(
+        &self,
+        id: UserId,
+        changes: UserChanges,
+        audit: Option<AuditNote>,
+    ) -> Result<User, UpdateUserError> {
+        self.run(|r| async move { r.update(id, changes, audit).await })
             .await
     }
 
-    async fn delete(&self, id: UserId, now: OffsetDateTime) -> Result<(), DeleteUserError> {
-        self.run(|r| async move { r.delete(id, now).await }).await
+    async fn delete(
+        &self,
+        id: UserId,
+        now: OffsetDateTime,
+        audit: Option<AuditNote>,
+    ) -> Result<(), DeleteUserError> {
+        self.run(|r| async move { r.delete(id, now, audit).await })
+            .await
     }
 
     async fn session_state(
@@ -201,8 +218,9 @@ impl ReservationRepository for SqliteStore {
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
+        audit: Option<AuditNote>,
     ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.update_pending(id, range, seats, now).await })
+        self.run(|r| async move { r.update_pending(id, range, seats, now, audit).await })
             .await
     }
 
@@ -210,8 +228,10 @@ impl ReservationRepository for SqliteStore {
         &self,
         id: ReservationId,
         now: OffsetDateTime,
+        audit: AuditNote,
     ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.confirm(id, now).await }).await
+        self.run(|r| async move { r.confirm(id, now, audit).await })
+            .await
     }
 
     async fn cancel(
@@ -219,8 +239,9 @@ impl ReservationRepository for SqliteStore {
         id: ReservationId,
         expected: ReservationStatus,
         now: OffsetDateTime,
+        audit: Option<AuditNote>,
     ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.cancel(id, expected, now).await })
+        self.run(|r| async move { r.cancel(id, expected, now, audit).await })
             .await
     }
 
@@ -230,8 +251,9 @@ impl ReservationRepository for SqliteStore {
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
+        audit: AuditNote,
     ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.move_confirmed(id, range, seats, now).await })
+        self.run(|r| async move { r.move_confirmed(id, range, seats, now, audit).await })
             .await
     }
 }
@@ -242,8 +264,9 @@ impl VoucherRepository for SqliteStore {
         &self,
         book: BookDraft,
         now: OffsetDateTime,
+        audit: AuditNote,
     ) -> Result<Book, BackendError> {
-        self.run(|r| async move { r.create_book(book, now).await })
+        self.run(|r| async move { r.create_book(book, now, audit).await })
             .await
     }
 
@@ -251,8 +274,12 @@ impl VoucherRepository for SqliteStore {
         self.run(|r| async move { r.list_books(page).await }).await
     }
 
-    async fn create_voucher(&self, new: NewVoucher) -> Result<Voucher, CreateVoucherError> {
-        self.run(|r| async move { r.create_voucher(new).await })
+    async fn create_voucher(
+        &self,
+        new: NewVoucher,
+        audit: AuditNote,
+    ) -> Result<Voucher, CreateVoucherError> {
+        self.run(|r| async move { r.create_voucher(new, audit).await })
             .await
     }
 
@@ -273,8 +300,9 @@ impl VoucherRepository for SqliteStore {
         &self,
         id: VoucherId,
         changes: VoucherChanges,
+        audit: AuditNote,
     ) -> Result<Voucher, UpdateVoucherError> {
-        self.run(|r| async move { r.update_voucher(id, changes).await })
+        self.run(|r| async move { r.update_voucher(id, changes, audit).await })
             .await
     }
 
@@ -314,6 +342,67 @@ impl VoucherRepository for SqliteStore {
     ) -> Result<Claim, UseClaimError> {
         self.run(|r| async move { r.use_claim(user, claim, now).await })
             .await
+    }
+
+    async fn redeem(
+        &self,
+        code: &RedemptionCode,
+        now: OffsetDateTime,
+        audit: AuditNote,
+    ) -> Result<Claim, RedeemError> {
+        let code = code.clone();
+        self.run(|r| async move { r.redeem(&code, now, audit).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl AuditLog for SqliteStore {
+    async fn list(
+        &self,
+        filter: AuditFilter,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, BackendError> {
+        self.run(|r| async move { AuditLog::list(&r, filter, page).await })
+            .await
+    }
+}
+
+#[async_trait]
+impl IdempotencyKeys for SqliteStore {
+    async fn start(
+        &self,
+        user: UserId,
+        key: &str,
+        fingerprint: &str,
+        now: OffsetDateTime,
+        ages: KeyAges,
+    ) -> Result<KeyStart, BackendError> {
+        let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
+        self.run(|r| async move { r.start(user, &key, &fingerprint, now, ages).await })
+            .await
+    }
+
+    async fn finish(
+        &self,
+        user: UserId,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), BackendError> {
+        let (key, body) = (key.to_owned(), body.to_owned());
+        self.run(|r| async move { r.finish(user, &key, status, &body).await })
+            .await
+    }
+
+    async fn abandon(&self, user: UserId, key: &str) -> Result<(), BackendError> {
+        let key = key.to_owned();
+        self.run(|r| async move { r.abandon(user, &key).await })
+            .await
+    }
+
+    async fn purge(&self, before: OffsetDateTime) -> Result<u64, BackendError> {
+        self.run(|r| async move { r.purge(before).await }).await
     }
 }
 

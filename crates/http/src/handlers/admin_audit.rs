@@ -1,0 +1,90 @@
+//! The audit trail of admin actions, read-only: rows are never updated or deleted.
+
+use super::Svc;
+use crate::dto::{AuditEntryBody, PageBody};
+use crate::extract::{query, Admin, PageQuery};
+use crate::problem::{ApiError, Problem};
+use actix_web::{HttpRequest, HttpResponse};
+use domain::audit::{AuditAction, TargetKind};
+use domain::UserId;
+use ports::AuditFilter;
+use serde::Deserialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    page: Option<i64>,
+    per_page: Option<i64>,
+    actor_id: Option<i64>,
+    target_kind: Option<String>,
+    target_id: Option<i64>,
+    action: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn instant(name: &str, raw: &str) -> Result<OffsetDateTime, ApiError> {
+    OffsetDateTime::parse(raw, &Rfc3339).map_err(|_| {
+        ApiError::Malformed(format!(
+            "'{name}' must be an RFC 3339 date-time such as 2026-12-01T09:00:00Z"
+        ))
+    })
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/admin/audit", tag = "admin",
+    security(("bearer" = [])),
+    params(
+        ("actor_id" = Option<i64>, Query, description = "Only actions by this admin"),
+        ("target_kind" = Option<String>, Query, description = "reservation, user, book, voucher or claim"),
+        ("target_id" = Option<i64>, Query, description = "Only actions on this record (with target_kind, one record)"),
+        ("action" = Option<String>, Query, description = "For example reservation.confirmed, reservation.edited, reservation.cancelled, user.changed, user.deleted, user.admin_created, book.created, voucher.created, voucher.changed, claim.redeemed"),
+        ("from" = Option<String>, Query, format = DateTime, description = "Written at or after this instant (RFC 3339)"),
+        ("to" = Option<String>, Query, format = DateTime, description = "Written before this instant (RFC 3339)"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
+    ),
+    responses(
+        (status = 200, description = "Admin actions, newest first", body = PageBody<AuditEntryBody>),
+        (status = 400, description = "Bad filter or paging parameters", body = Problem),
+        (status = 401, description = "Missing or invalid token", body = Problem),
+        (status = 403, description = "Not an admin", body = Problem),
+    )
+)]
+pub async fn list(svc: Svc, admin: Admin, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let q: AuditQuery = query(&req)?;
+    let page = PageQuery {
+        page: q.page,
+        per_page: q.per_page,
+    }
+    .request()?;
+    let target_kind = q
+        .target_kind
+        .map(|k| {
+            TargetKind::parse(&k).ok_or_else(|| {
+                ApiError::Malformed(format!(
+                    "unknown target_kind '{k}': reservation, user, book, voucher or claim"
+                ))
+            })
+        })
+        .transpose()?;
+    let action = q
+        .action
+        .map(|a| {
+            AuditAction::parse(&a)
+                .ok_or_else(|| ApiError::Malformed(format!("unknown action '{a}'")))
+        })
+        .transpose()?;
+    let filter = AuditFilter {
+        actor: q.actor_id.map(UserId),
+        target_kind,
+        target_id: q.target_id,
+        action,
+        from: q.from.as_deref().map(|f| instant("from", f)).transpose()?,
+        to: q.to.as_deref().map(|t| instant("to", t)).transpose()?,
+    };
+    let list = svc.audit.list(&admin.actor(), filter, page).await?;
+    Ok(HttpResponse::Ok().json(PageBody::<AuditEntryBody>::from_page(list)))
+}

@@ -1,0 +1,1 @@
+ALTER TABLE voucher_claims DROP COLUMN redemption_code;
