@@ -1,5 +1,6 @@
 //! The event page in a real browser: headless Chromium, driven by tests/e2e/events.spec.mjs,
-//! against the real server. Screenshots land in tests/output/browser/.
+//! against the real server: claims that survive a reload, counts that refresh themselves, a
+//! voucher that opens while the page is open. Screenshots land in tests/output/browser/.
 
 use integration_tests::app::{StatusCode, TestApp};
 use integration_tests::{on_both_backends, Backend};
@@ -45,6 +46,24 @@ async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium(backend: Backen
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
+    // "Soon" opens while the page is open.
+    let r = app
+        .post(
+            "/api/v1/admin/books",
+            Some(&admin),
+            &json!({"title": "Soon"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let opens_at = (time::OffsetDateTime::now_utc() + time::Duration::seconds(20))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    let body =
+        json!({"book_id": r.body["id"], "code": "SOON-1", "quantity": 5, "opens_at": opens_at});
+    let r = app
+        .post("/api/v1/admin/vouchers", Some(&admin), &body)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
 
     let output_dir = repo().join("tests/output/browser");
     let mut run = Command::new("node");
@@ -60,11 +79,11 @@ async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium(backend: Backen
         String::from_utf8_lossy(&out.stderr)
     );
     for shot in [
-        "01-event-page",
-        "03-claimed",
-        "04-sold-out",
-        "05-used",
-        "06-phone",
+        "events-01-page",
+        "events-03-claimed",
+        "events-04-sold-out",
+        "events-05-used",
+        "events-06-phone",
     ] {
         assert!(
             output_dir.join(format!("{shot}.png")).exists(),

@@ -1,200 +1,185 @@
-// The event page: lists live vouchers, signs users up and in, claims, and shows own vouchers.
-// Talks only to this origin's /api/v1; keeps the access token in localStorage.
+// The event page: lists live vouchers and keeps the counts current, signs users up and in
+// (the session is shared with /book and /admin), claims, and shows the reader's own vouchers
+// with their codes. Talks only to this origin's /api/v1.
 
-const api = "/api/v1";
-const $ = (id) => document.getElementById(id);
-const session = {
-  get token() { return localStorage.getItem("token"); },
-  get username() { return localStorage.getItem("username"); },
-  save(token, username) { localStorage.setItem("token", token); localStorage.setItem("username", username); },
-  clear() { localStorage.removeItem("token"); localStorage.removeItem("username"); },
-};
+import { $, call, confirmDialog, el, explain, onSessionChange, sayIn, session, wireAccount } from "/assets/session.js";
 
-async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (session.token) headers.Authorization = `Bearer ${session.token}`;
-  const res = await fetch(api + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const data = res.status === 204 ? null : await res.json().catch(() => null);
-  if (res.status === 401 && session.token && !path.startsWith("/auth/")) {
-    session.clear();
-    renderAccount();
-  }
-  return { ok: res.ok, status: res.status, data };
-}
-
-function say(text, tone = "") {
-  const el = $("status");
-  el.textContent = text;
-  el.className = `status ${tone}`;
-}
-
-function coverOf(book) {
-  if (book.cover_url) {
-    const img = document.createElement("img");
-    img.className = "cover";
-    img.src = book.cover_url;
-    img.alt = `Cover of ${book.title}`;
-    return img;
-  }
-  const div = document.createElement("div");
-  div.className = "cover";
-  div.setAttribute("aria-hidden", "true");
-  div.textContent = book.title.trim().charAt(0).toUpperCase();
-  return div;
-}
-
-function card(voucher) {
-  const li = document.createElement("li");
-  li.className = "card";
-  li.dataset.voucherId = voucher.id;
-  const body = document.createElement("div");
-  body.className = "card-body";
-  const title = document.createElement("h3");
-  title.textContent = voucher.book.title;
-  body.append(title);
-  if (voucher.book.author) {
-    const author = document.createElement("p");
-    author.className = "author";
-    author.textContent = voucher.book.author;
-    body.append(author);
-  }
-  const remaining = document.createElement("p");
-  remaining.className = "remaining";
-  remaining.textContent = `${voucher.remaining} of ${voucher.quantity} left`;
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "claim-button";
-  button.textContent = "Claim";
-  button.setAttribute("aria-label", `Claim a voucher for ${voucher.book.title}`);
-  const result = document.createElement("p");
-  result.className = "result";
-  result.setAttribute("aria-live", "polite");
-  button.addEventListener("click", () => claim(voucher, button, result));
-  body.append(remaining, button, result);
-  li.append(coverOf(voucher.book), body);
-  return li;
-}
-
-async function loadVouchers() {
-  const list = $("vouchers");
-  const { ok, data } = await call("GET", "/events");
-  list.setAttribute("aria-busy", "false");
-  if (!ok) { say("Could not load the vouchers. Try again shortly.", "warn"); return; }
-  list.replaceChildren(...data.items.map(card));
-  $("no-vouchers").hidden = data.items.length > 0;
-}
+const REFRESH_MS = 5000;
+const say = sayIn($("status"));
+const cards = new Map();   // voucher id -> { voucher, li, remaining, button, result, gone }
+const claims = new Map();  // voucher id -> the reader's claim (with its code)
 
 const outcomes = {
   already_claimed: "You already claimed this one.",
   sold_out: "Sold out. Too late this time!",
   not_open_yet: "Not open yet.",
   voucher_closed: "This voucher is closed.",
+  not_found: "This voucher is gone.",
 };
 
-async function claim(voucher, button, result) {
-  if (!session.token) { result.textContent = "Log in to claim."; $("username").focus(); return; }
-  button.disabled = true;
-  const { status, data } = await call("POST", `/events/${voucher.id}/claim`);
-  if (status === 201) {
-    result.textContent = `Claimed! Your code: ${data.code}`;
-    say(`Claimed a voucher for ${voucher.book.title}.`, "ok");
+function coverOf(book) {
+  if (book.cover_url) {
+    return el("img", { class: "cover", src: book.cover_url, alt: `Cover of ${book.title}` });
+  }
+  return el("div", { class: "cover", "aria-hidden": "true", text: book.title.trim().charAt(0).toUpperCase() });
+}
+
+const opensIn = (v) => (v.opens_at ? Date.parse(v.opens_at) - Date.now() : 0);
+
+function countdown(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (d) return `${d} d ${h} h`;
+  if (h) return `${h} h ${String(m).padStart(2, "0")} min`;
+  if (m) return `${m} min ${String(sec).padStart(2, "0")} s`;
+  return `${sec} s`;
+}
+
+/** A code shown whole: it never wraps inside. */
+const codeEl = (code) => el("span", { class: "code", text: code });
+
+function paint(card) {
+  const v = card.voucher;
+  const claim = claims.get(v.id);
+  const wait = opensIn(v);
+  if (card.gone) {
+    card.remaining.textContent = "Sold out or closed";
+  } else if (wait > 0) {
+    const at = new Date(v.opens_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    card.remaining.textContent = `Opens at ${at}, in ${countdown(wait)}`;
+  } else {
+    card.remaining.textContent = `${v.remaining} of ${v.quantity} left`;
+  }
+  if (claim) {
+    card.button.textContent = "Claimed";
+    card.button.disabled = true;
+    card.result.replaceChildren(claim.code ? "Claimed! Your code: " : "Claimed!", claim.code ? codeEl(claim.code) : "");
+  } else {
+    card.button.textContent = "Claim";
+    card.button.disabled = card.busy || card.gone || wait > 0;
+  }
+}
+
+function makeCard(voucher) {
+  const title = voucher.book.title;
+  const remaining = el("p", { class: "remaining" });
+  const claimButton = el("button", { type: "button", class: "claim-button", "aria-label": `Claim a voucher for ${title}`, text: "Claim" });
+  const result = el("p", { class: "result", "aria-live": "polite" });
+  const body = el("div", { class: "card-body" }, el("h3", { text: title }),
+    voucher.book.author ? el("p", { class: "author", text: voucher.book.author }) : null,
+    remaining, claimButton, result);
+  const li = el("li", { class: "card", "data-voucher-id": String(voucher.id) }, coverOf(voucher.book), body);
+  const card = { voucher, li, remaining, button: claimButton, result, gone: false, busy: false };
+  claimButton.addEventListener("click", () => claim(card));
+  return card;
+}
+
+/** Updates the cards in place (no focus is lost); new vouchers slot in by id. */
+async function loadVouchers() {
+  const list = $("vouchers");
+  const { ok, data } = await call("GET", "/events");
+  list.setAttribute("aria-busy", "false");
+  if (!ok) { say("Could not load the vouchers. Trying again shortly.", "warn"); return; }
+  const live = new Set();
+  for (const v of data.items) {
+    live.add(v.id);
+    let card = cards.get(v.id);
+    if (!card) {
+      card = makeCard(v);
+      cards.set(v.id, card);
+      const next = [...cards.values()].filter((c) => c.voucher.id > v.id && c.li.isConnected).sort((a, b) => a.voucher.id - b.voucher.id)[0];
+      list.insertBefore(card.li, next ? next.li : null);
+    }
+    card.voucher = { ...card.voucher, ...v };
+    card.gone = false;
+    paint(card);
+  }
+  // A voucher that left the list sold out or was closed: its card stays until the next visit.
+  for (const card of cards.values()) {
+    if (!live.has(card.voucher.id) && !card.gone) { card.gone = true; paint(card); }
+  }
+  $("no-vouchers").hidden = live.size > 0 || cards.size > 0;
+}
+
+async function claim(card) {
+  const v = card.voucher;
+  if (!session.token) { card.result.textContent = "Log in to claim."; $("username").focus(); return; }
+  card.busy = true;
+  card.button.disabled = true;
+  const r = await call("POST", `/events/${v.id}/claim`);
+  card.busy = false;
+  if (r.status === 201) {
+    claims.set(v.id, r.data);
+    say(`Claimed a voucher for ${v.book.title}.`, "ok");
+    paint(card);
     await loadMine();
   } else {
-    const text = outcomes[data?.code] ?? data?.detail ?? "Something went wrong.";
-    result.textContent = text;
+    const text = outcomes[r.data?.code] ?? explain(r);
+    card.result.textContent = text;
     say(text, "warn");
+    if (r.data?.code === "already_claimed") await loadMine();
   }
-  button.disabled = false;
-  // Refresh counts; a sold-out voucher leaves the page.
-  const { ok, data: fresh } = await call("GET", "/events");
-  if (ok) {
-    const current = fresh.items.find((v) => v.id === voucher.id);
-    const li = button.closest("li");
-    if (!current) {
-      li.querySelector(".remaining").textContent = "Sold out";
-      button.disabled = true;
-    } else {
-      li.querySelector(".remaining").textContent = `${current.remaining} of ${current.quantity} left`;
-    }
-    $("no-vouchers").hidden = fresh.items.length > 0;
-  }
+  await loadVouchers();
+}
+
+async function useClaim(c, button) {
+  const title = c.book.title;
+  const yes = await confirmDialog({
+    title: `Use the voucher for ${title}?`,
+    text: `Do this when you redeem it, as you enter or show the code ${c.code ?? ""} at the shop. `
+      + "It is then marked as used for good and cannot be used again.",
+    yes: "Use it now",
+    no: "Not yet",
+  });
+  if (!yes) { button.focus(); return; }
+  button.disabled = true;
+  const r = await call("POST", `/users/me/vouchers/${c.id}/use`);
+  say(r.ok ? `Voucher for ${title} used.` : explain(r, { already_used: "This voucher was already used." }), r.ok ? "ok" : "warn");
+  await loadMine();
 }
 
 async function loadMine() {
   if (!session.token) return;
   const { ok, data } = await call("GET", "/users/me/vouchers?per_page=200");
   if (!ok) return;
+  claims.clear();
+  for (const c of data.items) claims.set(c.voucher_id, c);
+  for (const card of cards.values()) paint(card);
   const items = data.items.map((c) => {
-    const li = document.createElement("li");
-    li.className = "claim";
-    const what = document.createElement("span");
-    const code = document.createElement("span");
-    code.className = "code";
-    code.textContent = c.code;
-    what.append(`${c.book.title} `, code);
-    const state = document.createElement("span");
+    const what = el("span", { class: "what" }, `${c.book.title} `, c.code ? codeEl(c.code) : "");
     if (c.used_at) {
-      state.textContent = `Used ${new Date(c.used_at).toLocaleString()}`;
-      li.append(what, state);
-    } else {
-      const use = document.createElement("button");
-      use.type = "button";
-      use.textContent = "Use";
-      use.setAttribute("aria-label", `Use the voucher for ${c.book.title}`);
-      use.addEventListener("click", async () => {
-        use.disabled = true;
-        const r = await call("POST", `/users/me/vouchers/${c.id}/use`);
-        say(r.ok ? `Voucher for ${c.book.title} used.` : (r.data?.detail ?? "Could not use it."), r.ok ? "ok" : "warn");
-        await loadMine();
-      });
-      li.append(what, use);
+      return el("li", { class: "claim" }, what, el("span", { text: `Used ${new Date(c.used_at).toLocaleString()}` }));
     }
-    return li;
+    const use = el("button", { type: "button", "aria-label": `Use the voucher for ${c.book.title}`, text: "Use" });
+    use.addEventListener("click", () => useClaim(c, use));
+    return el("li", { class: "claim" }, what, use);
   });
   $("mine").replaceChildren(...items);
   $("no-mine").hidden = items.length > 0;
 }
 
-function renderAccount() {
+function render() {
   const signedIn = Boolean(session.token);
-  $("auth-form").hidden = signedIn;
-  $("signed-in").hidden = !signedIn;
   $("mine-section").hidden = !signedIn;
-  $("whoami").textContent = session.username ?? "";
-}
-
-async function logIn(username, password) {
-  const { ok, data } = await call("POST", "/auth/login", { username, password });
-  if (!ok) { say(data?.detail ?? "Log-in failed.", "warn"); return false; }
-  session.save(data.access_token, username);
-  renderAccount();
-  say(`Welcome, ${username}.`, "ok");
-  await loadMine();
-  return true;
-}
-
-$("auth-form").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const action = event.submitter?.dataset.action ?? "login";
-  const username = $("username").value.trim();
-  const password = $("password").value;
-  if (action === "signup") {
-    const { ok, data } = await call("POST", "/auth/signup", { username, password });
-    if (!ok) { say(data?.detail ?? "Sign-up failed.", "warn"); return; }
+  // Hints such as "Log in to claim." belong to the state before.
+  for (const card of cards.values()) {
+    if (!claims.has(card.voucher.id)) card.result.textContent = "";
   }
-  if (await logIn(username, password)) $("password").value = "";
-});
+  if (!signedIn) {
+    claims.clear();
+    $("mine").replaceChildren();
+    for (const card of cards.values()) { card.result.textContent = ""; paint(card); }
+  }
+}
 
-$("logout-button").addEventListener("click", async () => {
-  await call("POST", "/auth/logout");
-  session.clear();
-  renderAccount();
-  $("mine").replaceChildren();
-  say("Logged out.");
-  $("username").focus();
-});
-
-renderAccount();
-loadVouchers();
-loadMine();
+wireAccount({ say, onSignedIn: loadMine });
+onSessionChange(render);
+render();
+await loadVouchers();
+await loadMine();
+// "N left" stays current during a drop; countdowns tick and buttons enable on opening.
+setInterval(() => { if (!document.hidden) loadVouchers(); }, REFRESH_MS);
+setInterval(() => { for (const card of cards.values()) if (card.voucher.opens_at) paint(card); }, 1000);
