@@ -9,13 +9,14 @@
 
 import assert from "node:assert/strict";
 import {
-  PHONE, args, assertNoSideScroll, launch, logIn, pageErrors, person, shooter, signUp,
+  PHONE, args, assertNoSideScroll, launch, logIn, pageErrors, person, shooter, signUp, viewShooter,
 } from "./lib.mjs";
 
 const { base, out } = args();
 const fx = JSON.parse(process.env.FIXTURE ?? "{}");
 assert.ok(fx.date && fx.admin, "FIXTURE names a date and an admin");
 const step = shooter(out);
+const view = viewShooter(out);
 const browser = await launch();
 const pages = [];
 
@@ -70,6 +71,7 @@ try {
   await aliceRow.getByText("pending", { exact: true }).waitFor();
   await aliceRow.getByText("3 seats").waitFor();
   await step(alice, "book-02-requested");
+  await view(alice, "readme-book");
 
   // A second request: edit it, then cancel it (after confirming in a dialog).
   await request(alice, "16:00", "17:00", 2);
@@ -149,6 +151,8 @@ try {
   await queue.nth(2).getByText("pending", { exact: true }).waitFor();
   await day.getByRole("listitem").filter({ hasText: fx.nearly_full_hour }).getByText("49,998 / 50,000").waitFor();
   await step(chief, "admin-03-refused");
+  await chief.evaluate(() => window.scrollTo(0, 0));
+  await view(chief, "readme-admin");
 
   // Reservations: the list followed the queue; search by user and status.
   const list = chief.locator("section").filter({ has: chief.getByRole("heading", { name: "Reservations", exact: true }) });

@@ -10,10 +10,11 @@
 // the API returns, never a fixed value.
 
 import assert from "node:assert/strict";
-import { PHONE, apiClient, args, assertNoSideScroll, launch, pageErrors, person, shooter, signUp } from "./lib.mjs";
+import { PHONE, apiClient, args, assertNoSideScroll, launch, pageErrors, person, shooter, signUp, viewShooter } from "./lib.mjs";
 
 const { base, out } = args();
 const step = shooter(out);
+const view = viewShooter(out);
 const api = apiClient(base);
 const browser = await launch();
 const page = await person(browser);
@@ -91,6 +92,8 @@ try {
   await dialog.getByRole("button", { name: "Use it now" }).click();
   await myList.getByText(/^Used /).waitFor();
   await step(page, "events-05-used");
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await view(page, "readme-events");
 
   // After a reload the sold-out voucher has left the page and the session persists.
   await page.reload();

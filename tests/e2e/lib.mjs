@@ -42,6 +42,11 @@ export function shooter(out) {
   return (page, name) => page.screenshot({ path: `${out}/${name}.png`, fullPage: true });
 }
 
+/** What fits in the window only: the pictures in the README. */
+export function viewShooter(out) {
+  return (page, name) => page.screenshot({ path: `${out}/${name}.png` });
+}
+
 /** Fails when the page scrolls sideways at its current width. */
 export async function assertNoSideScroll(page, what) {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);

@@ -140,6 +140,8 @@ async fn serve() -> Result<(), String> {
     if std::io::stdout().is_terminal() {
         println!("api-server listening on {base}");
         println!("  Swagger UI:  {base}/swagger-ui/");
+        println!("  Book seats:  {base}/book");
+        println!("  Admin:       {base}/admin");
         println!("  Event page:  {base}/events");
         println!(
             "  First admin: printf 'a-long-password\\n' | api-server create-admin --username admin"
