@@ -582,7 +582,12 @@ impl From<domain::voucher::Claim> for ClaimBody {
 pub struct RedemptionBody {
     /// A claim's redemption code as the claimer shows it; case, spaces and dashes do not
     /// matter.
-    #[schema(example = "K7QM-3XPA-9TRD-W2HF", min_length = 16, max_length = 64)]
+    #[schema(
+        example = "K7QM-3XPA-9TRD-W2HF",
+        min_length = 16,
+        max_length = 64,
+        pattern = r"^[0-9A-Za-z -]+$"
+    )]
     pub code: String,
 }
 
@@ -634,4 +639,40 @@ pub struct IdempotencyKeyHeader {
         pattern = "^[!-~]+$"
     )]
     pub idempotency_key: Option<String>,
+}
+
+/// The kinds of record the audit trail names (documentation of the `target_kind` filter).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditTargetKindBody {
+    Reservation,
+    User,
+    Book,
+    Voucher,
+    Claim,
+}
+
+/// Every action the audit trail records (documentation of the `action` filter).
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub enum AuditActionBody {
+    #[serde(rename = "reservation.confirmed")]
+    ReservationConfirmed,
+    #[serde(rename = "reservation.edited")]
+    ReservationEdited,
+    #[serde(rename = "reservation.cancelled")]
+    ReservationCancelled,
+    #[serde(rename = "user.changed")]
+    UserChanged,
+    #[serde(rename = "user.deleted")]
+    UserDeleted,
+    #[serde(rename = "user.admin_created")]
+    AdminCreated,
+    #[serde(rename = "book.created")]
+    BookCreated,
+    #[serde(rename = "voucher.created")]
+    VoucherCreated,
+    #[serde(rename = "voucher.changed")]
+    VoucherChanged,
+    #[serde(rename = "claim.redeemed")]
+    ClaimRedeemed,
 }

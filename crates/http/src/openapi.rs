@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         BookBody, NewBookBody, VoucherBody, VoucherStatusBody, VoucherSwitchBody, EventsBody,
         NewVoucherBody, VoucherPatchBody, ClaimBody, PageBody<BookBody>, PageBody<VoucherBody>,
         PageBody<ClaimBody>, EventBody, RedemptionBody, AuditEntryBody, PageBody<AuditEntryBody>,
+        AuditTargetKindBody, AuditActionBody,
     )),
     modifiers(&BearerAuth, &ProblemResponses),
     tags(

@@ -1,7 +1,7 @@
 //! The audit trail of admin actions, read-only: rows are never updated or deleted.
 
 use super::Svc;
-use crate::dto::{AuditEntryBody, PageBody};
+use crate::dto::{AuditActionBody, AuditEntryBody, AuditTargetKindBody, PageBody};
 use crate::extract::{query, Admin, PageQuery};
 use crate::problem::{ApiError, Problem};
 use actix_web::{HttpRequest, HttpResponse};
@@ -38,9 +38,9 @@ fn instant(name: &str, raw: &str) -> Result<OffsetDateTime, ApiError> {
     security(("bearer" = [])),
     params(
         ("actor_id" = Option<i64>, Query, description = "Only actions by this admin"),
-        ("target_kind" = Option<String>, Query, description = "reservation, user, book, voucher or claim"),
+        ("target_kind" = Option<AuditTargetKindBody>, Query, description = "reservation, user, book, voucher or claim"),
         ("target_id" = Option<i64>, Query, description = "Only actions on this record (with target_kind, one record)"),
-        ("action" = Option<String>, Query, description = "For example reservation.confirmed, reservation.edited, reservation.cancelled, user.changed, user.deleted, user.admin_created, book.created, voucher.created, voucher.changed, claim.redeemed"),
+        ("action" = Option<AuditActionBody>, Query, description = "One action, e.g. reservation.confirmed"),
         ("from" = Option<String>, Query, format = DateTime, description = "Written at or after this instant (RFC 3339)"),
         ("to" = Option<String>, Query, format = DateTime, description = "Written before this instant (RFC 3339)"),
         ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
@@ -87,4 +87,28 @@ pub async fn list(svc: Svc, admin: Admin, req: HttpRequest) -> Result<HttpRespon
     };
     let list = svc.audit.list(&admin.actor(), filter, page).await?;
     Ok(HttpResponse::Ok().json(PageBody::<AuditEntryBody>::from_page(list)))
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::audit::{AuditAction, TargetKind};
+    use utoipa::OpenApi;
+
+    fn documented(schema: &str) -> Vec<String> {
+        let doc = serde_json::to_value(crate::openapi::ApiDoc::openapi()).expect("json");
+        doc["components"]["schemas"][schema]["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .map(|v| v.as_str().expect("a name").to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_documented_filters_are_the_domains_names() {
+        let actions: Vec<String> = AuditAction::ALL.iter().map(|a| a.as_str().into()).collect();
+        assert_eq!(documented("AuditActionBody"), actions);
+        let kinds: Vec<String> = TargetKind::ALL.iter().map(|k| k.as_str().into()).collect();
+        assert_eq!(documented("AuditTargetKindBody"), kinds);
+    }
 }
