@@ -71,7 +71,10 @@ try {
   assert.equal(await claimButton("Last Copy").isDisabled(), true);
   await step(page, "events-04-sold-out");
 
-  // "Soon" opens while the page is open: its button enables itself.
+  // "Soon" is listed before it opens, with when it opens, and cannot be claimed yet; then it
+  // opens while the page is open and its button enables itself.
+  await card("Soon").getByText(/^Opens at .*, in /).waitFor();
+  assert.equal(await claimButton("Soon").isDisabled(), true, "not claimable before it opens");
   await page.waitForFunction(
     () => [...document.querySelectorAll("button")].some((b) => b.getAttribute("aria-label") === "Claim a voucher for Soon" && !b.disabled),
     null, { timeout: 60000 },

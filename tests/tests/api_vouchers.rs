@@ -229,7 +229,10 @@ async fn the_claim_window_and_the_admin_switch_are_respected(backend: Backend) {
     )
     .await;
     let later_id = later["id"].as_i64().expect("id");
-    assert!(live_ids(&app).await.is_empty());
+    // Listed before it opens, so that readers see when it will.
+    assert_eq!(live_ids(&app).await, vec![later_id]);
+    let listed = app.get("/api/v1/events", None).await;
+    assert_eq!(listed.body["items"][0]["opens_at"], later["opens_at"]);
     let r = app
         .call(
             "POST",

@@ -140,7 +140,8 @@ impl VoucherService {
         known
     }
 
-    /// The vouchers on the event page right now.
+    /// The vouchers on the event page right now: claimable, or opening later (their `opens_at`
+    /// says when).
     ///
     /// # Errors
     /// `Backend` only.

@@ -121,8 +121,8 @@ pub trait VoucherRepository: Send + Sync {
     /// `BackendError` when storage fails.
     async fn list_vouchers(&self, page: PageRequest) -> Result<Page<Voucher>, BackendError>;
 
-    /// Vouchers claimable at `now` (not closed, inside their window, something left), oldest
-    /// first.
+    /// Vouchers on the event page at `now`: not closed, something left, and open now or
+    /// opening later (not past their window), oldest first.
     ///
     /// # Errors
     /// `BackendError` when storage fails.

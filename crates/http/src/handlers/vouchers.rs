@@ -11,7 +11,7 @@ use domain::voucher::{ClaimId, VoucherId};
 
 #[utoipa::path(
     get, path = "/api/v1/events", tag = "vouchers",
-    responses((status = 200, description = "Live vouchers: active, open now, something left", body = EventsBody))
+    responses((status = 200, description = "The event page's vouchers: active, something left, open now or opening later (see opens_at)", body = EventsBody))
 )]
 pub async fn live(svc: Svc) -> Result<HttpResponse, ApiError> {
     let items = svc.vouchers.live().await?;

@@ -294,7 +294,7 @@ impl VoucherRepository for Store {
             .inner_join(books::table)
             .filter(vouchers::closed.eq(false))
             .filter(vouchers::remaining.gt(0))
-            .filter(vouchers::opens_at.is_null().or(vouchers::opens_at.le(now)))
+            // Upcoming ones too: the page counts down to their opening.
             .filter(
                 vouchers::closes_at
                     .is_null()
