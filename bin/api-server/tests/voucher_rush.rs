@@ -117,7 +117,7 @@ async fn a_rush_through_two_processes_issues_exactly_the_quantity() {
                 Ok(mut res) => {
                     let status = res.status().as_u16();
                     let body: serde_json::Value = res.json().await.unwrap_or_default();
-                    // A claim's `code` is the voucher code; a problem's is the error code.
+                    // A claim's `code` is its redemption code; a problem's is the error code.
                     let code = if status == 201 {
                         ""
                     } else {
