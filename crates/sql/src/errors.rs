@@ -39,6 +39,11 @@ pub(crate) fn is_foreign_key_violation(e: &DieselError) -> bool {
     )
 }
 
+/// How a one-statement change says "refused": it divides by zero, which aborts it whole.
+pub(crate) fn is_division_by_zero(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(_, info) if info.message().contains("division by zero"))
+}
+
 pub(crate) fn backend(e: DieselError) -> BackendError {
     BackendError::new(e)
 }

@@ -174,9 +174,21 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
         out.push_bind_param::<BigInt, _>(&self.now)?;
         out.push_sql(
             " RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at \
+             ), audited AS ( \
+                 INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
+                 SELECT f.updated_at, ",
+        );
+        out.push_bind_param::<Nullable<BigInt>, _>(&self.actor)?;
+        out.push_sql(", 'reservation.confirmed', 'reservation', f.id, ");
+        out.push_bind_param::<Text, _>(&self.changes)?;
+        // `locked` reads the count of `audited` (an init plan, run before its first row), so
+        // the note and its index entries are written before any slot row is locked.
+        out.push_sql(
+            " FROM flipped f RETURNING id \
              ), locked AS ( \
                  SELECT s.starts_at FROM exam_slots s JOIN flipped f \
                    ON s.starts_at >= f.starts_at AND s.starts_at < f.ends_at \
+                 WHERE (SELECT COUNT(*) FROM audited) = 1 \
                  ORDER BY s.starts_at \
                  FOR UPDATE OF s \
              ), taken AS ( \
@@ -185,21 +197,60 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
                  WHERE s.starts_at IN (SELECT starts_at FROM locked) \
                    AND s.confirmed + f.seats <= s.capacity \
                  RETURNING s.starts_at \
-             ), audited AS ( \
-                 INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
-                 SELECT f.updated_at, ",
-        );
-        out.push_bind_param::<Nullable<BigInt>, _>(&self.actor)?;
-        out.push_sql(", 'reservation.confirmed', 'reservation', f.id, ");
-        out.push_bind_param::<Text, _>(&self.changes)?;
-        out.push_sql(
-            " FROM flipped f \
              ) \
              SELECT f.id, f.user_id, f.starts_at, f.ends_at, f.seats, f.status, f.created_at, \
                     f.updated_at, \
                     1 / (CASE WHEN (SELECT COUNT(*) FROM taken) = (f.ends_at - f.starts_at) / 3600 \
                               THEN 1 ELSE 0 END) AS every_slot_took_the_seats \
              FROM flipped f",
+        );
+        Ok(())
+    }
+}
+
+statement!(ClaimInOneStatement {
+    user_id: i64,
+    voucher_id: i64,
+    now: i64,
+    code: String,
+});
+
+/// PostgreSQL's claim in one statement: record the claim (one per user and voucher: a repeat
+/// inserts nothing and the statement returns no row), then take one unit where the voucher is
+/// open and has some left. If it cannot, the check divides by zero, which aborts the whole
+/// statement, the claim with it. The voucher row, the drop's one hot row, is locked only from
+/// its update to the commit that ends this same statement: no round trip in between.
+impl QueryFragment<diesel::pg::Pg> for ClaimInOneStatement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH claimed AS ( \
+                 INSERT INTO voucher_claims (user_id, voucher_id, claimed_at, redemption_code) \
+                 VALUES (",
+        );
+        out.push_bind_param::<BigInt, _>(&self.user_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.voucher_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&self.code)?;
+        out.push_sql(
+            ") ON CONFLICT (user_id, voucher_id) DO NOTHING RETURNING id \
+             ), taken AS ( \
+                 UPDATE vouchers SET remaining = remaining - 1 \
+                 WHERE id = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.voucher_id)?;
+        out.push_sql(" AND remaining > 0 AND NOT closed AND (opens_at IS NULL OR opens_at <= ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(") AND (closes_at IS NULL OR closes_at > ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(
+            ") AND EXISTS (SELECT 1 FROM claimed) \
+                 RETURNING id \
+             ) \
+             SELECT c.id, 1 / (SELECT COUNT(*) FROM taken) AS one_unit_was_taken \
+             FROM claimed c",
         );
         Ok(())
     }

@@ -122,3 +122,31 @@ pub(super) async fn insert_missing_slots(conn: &mut Db, slots: &[SlotRow]) -> Qu
         .execute(conn)
         .await
 }
+
+#[derive(diesel::QueryableByName)]
+pub(crate) struct ClaimedId {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+}
+
+/// A claim in one statement, one round trip (`statements::ClaimInOneStatement`), prepared once
+/// per connection. No row: the user had claimed it already. A refused take aborts the whole
+/// statement with a division by zero.
+pub(super) async fn claim_in_one_statement(
+    conn: &mut Db,
+    user_id: i64,
+    voucher_id: i64,
+    now: i64,
+    code: String,
+) -> Option<QueryResult<Vec<ClaimedId>>> {
+    Some(
+        crate::statements::ClaimInOneStatement {
+            user_id,
+            voucher_id,
+            now,
+            code,
+        }
+        .load(conn)
+        .await,
+    )
+}

@@ -164,9 +164,7 @@ async fn confirm_tx(
 
 /// How the one-statement confirm says "not every slot took the seats" (see `statements`).
 fn is_refused_take(e: &diesel::result::Error) -> bool {
-    is_check_violation(e)
-        || matches!(e, diesel::result::Error::DatabaseError(_, info)
-            if info.message().contains("division by zero"))
+    is_check_violation(e) || crate::errors::is_division_by_zero(e)
 }
 
 /// The confirm as the backend's single statement (see `dialect::confirm_in_one_statement`):
