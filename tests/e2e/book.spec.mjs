@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import {
-  PHONE, args, assertNoSideScroll, launch, logIn, pageErrors, person, shooter, signUp, viewShooter,
+  PHONE, apiClient, args, assertNoSideScroll, launch, logIn, pageErrors, person, shooter, signUp,
+  viewShooter,
 } from "./lib.mjs";
 
 const { base, out } = args();
@@ -186,6 +187,27 @@ try {
   await chief.getByRole("button", { name: "Close the voucher for Dune" }).waitFor();
   await chief.getByRole("button", { name: "Show the claims of Dune" }).click();
   await chief.getByText("No claims yet.").waitFor();
+
+  // A shop redeems the code alice got for Dune: once, however it is typed.
+  const api = apiClient(base);
+  const aliceToken = await alice.evaluate(() => {
+    const key = Object.keys(localStorage).find((k) => /token/i.test(k));
+    return localStorage.getItem(key);
+  });
+  const events = await api("GET", "/events");
+  const dune = events.data.items.find((v) => v.book.title === "Dune");
+  const claimed = await api("POST", `/events/${dune.id}/claim`, aliceToken);
+  assert.equal(claimed.status, 201, JSON.stringify(claimed.data));
+  const code = claimed.data.code;
+  await chief.getByLabel("Redemption code").fill(code.toLowerCase().replaceAll("-", " "));
+  await chief.getByRole("button", { name: "Redeem", exact: true }).click();
+  await chief.getByText("Redeemed: Dune for alice. The code is now used.").waitFor();
+  await chief.getByLabel("Redemption code").fill(code);
+  await chief.getByRole("button", { name: "Redeem", exact: true }).click();
+  await chief.getByText(/^Already used: this code was redeemed before/).waitFor();
+  await chief.getByLabel("Redemption code").fill("DUNE-DROP");
+  await chief.getByRole("button", { name: "Redeem", exact: true }).click();
+  await chief.getByText(/^A code is 16 letters and digits/).waitFor();
 
   // Phone width: one column, nothing cut off.
   await chief.setViewportSize(PHONE);
