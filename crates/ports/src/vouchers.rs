@@ -140,7 +140,7 @@ pub trait VoucherRepository: Send + Sync {
         audit: AuditNote,
     ) -> Result<Voucher, UpdateVoucherError>;
 
-    /// One transaction: records the user's claim (unique per user and voucher) with a fresh
+    /// All or nothing: records the user's claim (unique per user and voucher) with a fresh
     /// random redemption code, and takes one from `remaining` only where the voucher is open at
     /// `now` and `remaining > 0`.
     ///

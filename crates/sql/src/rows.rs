@@ -193,6 +193,13 @@ impl ClaimRow {
     }
 }
 
+/// The id a one-statement claim returns.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct ClaimedId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+}
+
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub(crate) struct AuditRow {

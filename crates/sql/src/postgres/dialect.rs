@@ -2,7 +2,7 @@
 //! arrays.
 
 use super::Db;
-use crate::rows::{ReservationRow, SlotRow};
+use crate::rows::{ClaimedId, ReservationRow, SlotRow};
 use crate::schema::{exam_slots, reservations};
 use diesel::prelude::*;
 use diesel::query_source::AliasedField;
@@ -121,12 +121,6 @@ pub(super) async fn insert_missing_slots(conn: &mut Db, slots: &[SlotRow]) -> Qu
         .on_conflict_do_nothing()
         .execute(conn)
         .await
-}
-
-#[derive(diesel::QueryableByName)]
-pub(crate) struct ClaimedId {
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
 }
 
 /// A claim in one statement, one round trip (`statements::ClaimInOneStatement`), prepared once

@@ -1,5 +1,5 @@
-//! `VoucherRepository`: claims are one transaction with a unique claim per user
-//! and a guarded decrement of `remaining`.
+//! `VoucherRepository`: a claim is all or nothing (one statement on PostgreSQL, a transaction
+//! on SQLite): a unique claim per user and a guarded decrement of `remaining`.
 
 use super::{audit, dialect, Db, Store};
 use crate::errors::{
@@ -82,6 +82,7 @@ async fn claim_tx(
     user: UserId,
     voucher: VoucherId,
     now: i64,
+    code: &str,
 ) -> Result<i64, TxError<ClaimError>> {
     conn.transaction(async move |conn| {
         let inserted: Option<i64> = diesel::insert_into(voucher_claims::table)
@@ -89,7 +90,7 @@ async fn claim_tx(
                 voucher_claims::user_id.eq(user.0),
                 voucher_claims::voucher_id.eq(voucher.0),
                 voucher_claims::claimed_at.eq(now),
-                voucher_claims::redemption_code.eq(fresh_code().as_str().to_owned()),
+                voucher_claims::redemption_code.eq(code),
             ))
             .on_conflict((voucher_claims::user_id, voucher_claims::voucher_id))
             .do_nothing()
@@ -132,9 +133,10 @@ async fn claim_once(
     now: i64,
 ) -> Result<i64, TxError<ClaimError>> {
     let code = fresh_code().as_str().to_owned();
-    let Some(outcome) = dialect::claim_in_one_statement(conn, user.0, voucher.0, now, code).await
+    let Some(outcome) =
+        dialect::claim_in_one_statement(conn, user.0, voucher.0, now, code.clone()).await
     else {
-        return claim_tx(conn, user, voucher, now).await;
+        return claim_tx(conn, user, voucher, now, &code).await;
     };
     match outcome {
         Ok(rows) => match rows.into_iter().next() {

@@ -4,7 +4,7 @@
 //! lock early.
 
 use super::Db;
-use crate::rows::{ReservationRow, SlotRow};
+use crate::rows::{ClaimedId, ReservationRow, SlotRow};
 use crate::schema::{exam_slots, reservations};
 use diesel::prelude::*;
 use diesel::query_source::AliasedField;
@@ -83,12 +83,6 @@ pub(super) async fn insert_missing_slots(conn: &mut Db, slots: &[SlotRow]) -> Qu
         )
     })
     .await
-}
-
-#[derive(diesel::QueryableByName)]
-pub(crate) struct ClaimedId {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub id: i64,
 }
 
 /// No one-statement claim: in process, the transaction of two statements costs no round trip.
