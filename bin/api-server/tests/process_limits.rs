@@ -126,15 +126,20 @@ async fn an_idle_keep_alive_connection_is_kept_as_long_as_configured() {
     assert!(d2.map_or(true, |answer| answer.is_empty()));
 }
 
-fn peak_rss_mb(pid: u32) -> f64 {
+/// A field of the process's status in MB: `VmHWM` (peak resident) or `VmRSS` (resident now).
+fn memory_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     let kb: f64 = status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
-        .expect("VmHWM");
+        .expect("memory field");
     kb / 1024.0
+}
+
+fn peak_rss_mb(pid: u32) -> f64 {
+    memory_mb(pid, "VmHWM:")
 }
 
 async fn post(base: String, path: &'static str, body: serde_json::Value) -> (u16, Option<String>) {
@@ -156,7 +161,7 @@ async fn post(base: String, path: &'static str, body: serde_json::Value) -> (u16
 const WORKERS: f64 = 2.0;
 
 #[actix_web::test]
-async fn a_burst_of_sign_ups_and_log_ins_keeps_memory_bounded() {
+async fn a_burst_of_sign_ups_and_log_ins_keeps_memory_bounded_and_gives_it_back_when_idle() {
     let scratch = Scratch::new();
     let mut cmd = embedded_command(&scratch.file("db.sqlite3"));
     cmd.env("APP__AUTH__HASH_WORKERS", "2")
@@ -182,6 +187,32 @@ async fn a_burst_of_sign_ups_and_log_ins_keeps_memory_bounded() {
     let peak = peak_rss_mb(server.pid());
     let bound = 64.0 + 20.0 * WORKERS;
     assert!(peak <= bound, "peak RSS {peak:.0} MB above {bound} MB");
+
+    // Idle, each hashing worker gives its 19 MiB buffer back to the OS within seconds.
+    let given_back = peak - 15.0 * WORKERS;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut now = memory_mb(server.pid(), "VmRSS:");
+    while now > given_back && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        now = memory_mb(server.pid(), "VmRSS:");
+    }
+    assert!(
+        now <= given_back,
+        "resident {now:.0} MB after idling, peak {peak:.0} MB: the buffers were kept"
+    );
+
+    // Another burst maps fresh buffers; the freed ones did not grow the heap meanwhile.
+    let calls = (0..40).map(|i| {
+        let body = serde_json::json!({"username": format!("burst{i}"), "password": "password123"});
+        post(server.base.clone(), "/api/v1/auth/login", body)
+    });
+    let answers = futures_join(calls).await;
+    assert!(answers.iter().all(|(s, _)| *s == 200));
+    let peak = peak_rss_mb(server.pid());
+    assert!(
+        peak <= bound,
+        "peak RSS {peak:.0} MB above {bound} MB after a second burst"
+    );
 }
 
 #[actix_web::test]

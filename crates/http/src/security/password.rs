@@ -3,9 +3,10 @@
 //! A hash costs ~25 ms of CPU and 19 MiB of memory. Left unbounded, a burst of log-ins (no
 //! account needed to send one) would take every core and gigabytes of memory. So hashing runs
 //! on `workers` threads of its own (one per core by default), each reusing one memory buffer
-//! for every hash it computes; a request waits at most `wait` for a free worker and is otherwise
-//! answered `Busy` (503 with Retry-After). Memory stays flat at `workers` x 19 MiB, and the
-//! async workers keep serving everything else.
+//! while log-ins keep coming; a request waits at most `wait` for a free worker and is otherwise
+//! answered `Busy` (503 with Retry-After). Memory stays flat at `workers` x 19 MiB under any
+//! burst and goes back to the OS between bursts, and the async workers keep serving
+//! everything else.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -93,22 +94,43 @@ impl Argon2Hasher {
     }
 }
 
-/// A worker: takes jobs until the pool is dropped, always with the same memory buffer.
+/// How long a worker keeps its buffer after its last hash. A burst of log-ins reuses it; a
+/// server that is only serving reads gives its 19 MiB per worker back.
+const KEEP_MEMORY_FOR: Duration = Duration::from_secs(2);
+
+/// A buffer's capacity, in blocks: above glibc's largest dynamic mmap threshold (32 MiB), so
+/// the buffer always gets a mapping of its own that `free` unmaps. A 19 MiB buffer would,
+/// once freed, raise that threshold and come back from a per-thread arena that never shrinks
+/// (hundreds of MB after a few bursts). Only the blocks a hash uses are ever touched, so the
+/// resident cost stays 19 MiB.
+const BUFFER_CAPACITY_BLOCKS: usize = 33 * 1024;
+
+/// A worker: takes jobs until the pool is dropped, reusing one buffer while jobs keep coming
+/// and dropping it after [`KEEP_MEMORY_FOR`] without one.
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-    let mut memory = vec![Block::new(); Params::default().block_count()];
+    let mut memory: Vec<Block> = Vec::new();
     loop {
-        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        // Waiting with a timeout even without a buffer: the queue's lock is then given up
+        // now and then, so a worker queued behind this one gets to time out and free its own.
+        let job = queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv_timeout(KEEP_MEMORY_FOR);
         match job {
             Ok(job) => job(&mut memory),
-            Err(mpsc::RecvError) => return,
+            Err(mpsc::RecvTimeoutError::Timeout) => memory = Vec::new(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
     }
 }
 
-/// Makes `memory` at least `blocks` long: only a stored hash with larger parameters than ours
-/// grows it.
+/// Makes `memory` at least `blocks` long: allocated on a worker's first hash after an idle
+/// spell, and grown only by a stored hash with larger parameters than ours.
 fn sized(memory: &mut Vec<Block>, blocks: usize) -> &mut [Block] {
     if memory.len() < blocks {
+        if memory.capacity() < BUFFER_CAPACITY_BLOCKS.max(blocks) {
+            *memory = Vec::with_capacity(BUFFER_CAPACITY_BLOCKS.max(blocks));
+        }
         memory.resize(blocks, Block::new());
     }
     &mut memory[..blocks]
