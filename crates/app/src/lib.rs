@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+mod claim_batch;
 pub mod day_cache;
 pub mod error;
 pub mod idempotency;

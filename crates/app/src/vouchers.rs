@@ -3,10 +3,11 @@
 //!
 //! A claim first asks the admission gate (one Redis round trip). Once a voucher is known to be
 //! sold out, or the user is known to have claimed it, the answer comes from the gate alone.
-//! Otherwise the database decides in one guarded transaction, and the gate is corrected from
-//! its answer. The gate failing never fails a claim: the database is always the authority.
+//! Otherwise the database decides in one guarded transaction (shared by the claims that arrive
+//! meanwhile, see `claim_batch`), and the gate is corrected from its answer. The gate failing never fails a claim: the database is always the authority.
 
 use crate::auth::AuthService;
+use crate::claim_batch::ClaimBatcher;
 use crate::error::{AppError, Conflict};
 use crate::Deps;
 use domain::audit::{AuditAction, AuditNote};
@@ -48,7 +49,30 @@ pub struct VoucherService {
     gate: Arc<dyn AdmissionGate>,
     clock: Arc<dyn Clock>,
     sold_out: Arc<SoldOutMemo>,
+    /// Admitted claims go to the database through this: one commit per batch under a rush.
+    batcher: Arc<ClaimBatcher>,
+    /// Per voucher, this process's latest seeding of the gate (see `seed_gate`).
+    seeding: Arc<Mutex<HashMap<VoucherId, Seed>>>,
 }
+
+/// One seeding of the gate: done once, however many presses wait for it.
+struct Seed {
+    done: Arc<tokio::sync::OnceCell<()>>,
+    started: Instant,
+}
+
+impl Seed {
+    fn new() -> Self {
+        Self {
+            done: Arc::default(),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// A gate seeded this recently by this process is not seeded again by the presses that were
+/// waiting for that seed; a gate found empty later (Redis restarted, the voucher edited) is.
+const RESEED_AFTER: Duration = Duration::from_millis(500);
 
 /// How long this process trusts its own "sold out" without asking anyone. A quantity only
 /// grows, so a voucher stays sold out until an admin raises it: a raise on this process clears
@@ -56,8 +80,10 @@ pub struct VoucherService {
 const SOLD_OUT_MEMO: Duration = Duration::from_secs(1);
 
 /// While the gate says "none left" but the record still shows units (claims in flight), the
-/// record is asked again at most this often per voucher and process.
-const RECHECK_EVERY: Duration = Duration::from_millis(100);
+/// record is asked again at most this often per voucher and process: at most 50 small reads a
+/// second, and every press between the last claim's commit and the memo costs a Redis round
+/// trip, so the memo should follow that commit closely.
+const RECHECK_EVERY: Duration = Duration::from_millis(20);
 
 /// Vouchers this process has seen sold out, and when. During a drop almost every press comes
 /// after the last unit went; those are answered from here, touching neither the database nor
@@ -127,6 +153,8 @@ impl VoucherService {
             gate: deps.gate.clone(),
             clock: deps.clock.clone(),
             sold_out: Arc::default(),
+            batcher: ClaimBatcher::new(deps.vouchers.clone(), deps.clock.clone()),
+            seeding: Arc::default(),
         }
     }
 
@@ -163,12 +191,7 @@ impl VoucherService {
         let mut admission = hint(self.gate.admit(id, user).await, "admit");
         if admission == Some(Admission::Unknown) {
             // Seed the gate from the database, then ask again once.
-            let voucher = self
-                .vouchers
-                .get_voucher(id)
-                .await?
-                .ok_or(AppError::NotFound("voucher"))?;
-            hint(self.gate.seed(id, voucher.remaining).await, "seed");
+            self.seed_gate(id).await?;
             admission = hint(self.gate.admit(id, user).await, "admit");
         }
         match admission {
@@ -194,7 +217,7 @@ impl VoucherService {
             _ => {}
         }
         let admitted = admission == Some(Admission::Admitted);
-        let outcome = self.vouchers.claim(user, id, self.clock.now()).await;
+        let outcome = self.batcher.claim(user, id).await;
         let label = match &outcome {
             Ok(_) => "claimed",
             Err(ClaimError::AlreadyClaimed) => "already_claimed",
@@ -205,9 +228,11 @@ impl VoucherService {
         };
         count_claim(label, "database");
         match &outcome {
-            Ok(_) => {
+            // An admitted claimer is in the gate's set already (admission adds them).
+            Ok(_) if !admitted => {
                 hint(self.gate.claimed(id, user).await, "record claim");
             }
+            Ok(_) => {}
             Err(ClaimError::SoldOut) => {
                 self.sold_out.remember(id);
                 hint(self.gate.sold_out(id).await, "mark sold out");
@@ -229,6 +254,33 @@ impl VoucherService {
             ClaimError::Closed => domain::voucher::ClaimRefusal::Closed.into(),
             ClaimError::Backend(b) => b.into(),
         })
+    }
+
+    /// Seeds the gate with the voucher's `remaining` from the record. The first presses of a
+    /// drop all find the gate empty at once: one of them reads the record and seeds while the
+    /// others wait for that seed, and all of them go on together when it is done (rather than
+    /// each reading the record: a herd of reads that the claims would queue behind on the
+    /// database pool).
+    async fn seed_gate(&self, id: VoucherId) -> Result<(), AppError> {
+        let seed = {
+            let mut seeding = self.seeding.lock().unwrap_or_else(PoisonError::into_inner);
+            let entry = seeding.entry(id).or_insert_with(Seed::new);
+            if entry.done.initialized() && entry.started.elapsed() >= RESEED_AFTER {
+                *entry = Seed::new();
+            }
+            entry.done.clone()
+        };
+        seed.get_or_try_init(|| async {
+            let voucher = self
+                .vouchers
+                .get_voucher(id)
+                .await?
+                .ok_or(AppError::NotFound("voucher"))?;
+            hint(self.gate.seed(id, voucher.remaining).await, "seed");
+            Ok::<(), AppError>(())
+        })
+        .await?;
+        Ok(())
     }
 
     /// The actor's claims, newest first.
@@ -425,6 +477,10 @@ impl VoucherService {
         // voucher here at once (other processes within `SOLD_OUT_MEMO`).
         self.sold_out.forget(id);
         hint(self.gate.forget(id).await, "forget");
+        self.seeding
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
         Ok(updated)
     }
 

@@ -5,14 +5,16 @@ use std::fmt;
 
 /// A failure of the infrastructure behind a port (connection lost, pool exhausted, timeout,
 /// unexpected driver error). It carries its source for logs and is never shown to clients.
+/// Cloning shares the source: one failure can be the answer of several callers (a batch).
+#[derive(Clone)]
 pub struct BackendError {
-    source: Box<dyn StdError + Send + Sync + 'static>,
+    source: std::sync::Arc<dyn StdError + Send + Sync + 'static>,
 }
 
 impl BackendError {
     pub fn new(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         Self {
-            source: source.into(),
+            source: source.into().into(),
         }
     }
 

@@ -49,7 +49,7 @@ pub enum UpdateVoucherError {
     Backend(#[from] BackendError),
 }
 
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum ClaimError {
     #[error("voucher not found")]
     NotFound,
@@ -153,6 +153,19 @@ pub trait VoucherRepository: Send + Sync {
         voucher: VoucherId,
         now: OffsetDateTime,
     ) -> Result<Claim, ClaimError>;
+
+    /// Claims for several users at once, with one commit for the lot where the backend can:
+    /// under a rush the voucher's row is then locked once per batch, not once per claim. Each
+    /// user gets the outcome [`claim`](Self::claim) would give them had the claims run one
+    /// after another in the order given. `users` holds no user twice.
+    ///
+    /// A storage failure answers `Backend` to every user of the batch.
+    async fn claim_many(
+        &self,
+        users: &[UserId],
+        voucher: VoucherId,
+        now: OffsetDateTime,
+    ) -> Vec<Result<Claim, ClaimError>>;
 
     /// The user's claims, newest first.
     ///

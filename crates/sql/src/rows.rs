@@ -193,6 +193,41 @@ impl ClaimRow {
     }
 }
 
+/// One asked user's outcome in a batch claim: the new claim, or none and why not.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct BatchClaimRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub user_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub claim_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub already_claimed: bool,
+    /// The voucher's book (none when there is no such voucher).
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub book_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub book_title: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub book_author: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub book_cover_url: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub book_created_at: Option<i64>,
+}
+
+impl BatchClaimRow {
+    /// The voucher's book, as the batch statement returned it.
+    pub fn book(&self) -> Option<BookRow> {
+        Some(BookRow {
+            id: self.book_id?,
+            title: self.book_title.clone()?,
+            author: self.book_author.clone(),
+            cover_url: self.book_cover_url.clone(),
+            created_at: self.book_created_at?,
+        })
+    }
+}
+
 /// The id a one-statement claim returns.
 #[derive(Debug, QueryableByName)]
 pub(crate) struct ClaimedId {

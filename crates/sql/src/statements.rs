@@ -6,7 +6,7 @@
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable, Text, Untyped};
+use diesel::sql_types::{Array, BigInt, HasSqlType, Integer, Nullable, Text, Untyped};
 use diesel::QueryResult;
 
 /// Columns every reservation statement returns.
@@ -252,6 +252,87 @@ impl QueryFragment<diesel::pg::Pg> for ClaimInOneStatement {
              SELECT c.id, 1 / (SELECT COUNT(*) FROM taken) AS one_unit_was_taken \
              FROM claimed c",
         );
+        Ok(())
+    }
+}
+
+statement!(ClaimBatchInOneStatement {
+    users: Vec<i64>,
+    codes: Vec<String>,
+    voucher_id: i64,
+    now: i64,
+});
+
+/// PostgreSQL's claim of a batch of users in one statement, one commit for all of them:
+/// leave out the users who already hold a claim, lock the voucher row where it is open with
+/// some left, take as many units as there are new claimers (at most what is left), and
+/// record the claims of the first that many, in the order asked. One row per asked user:
+/// the new claim's id, or none with whether the user had claimed before; and the voucher's
+/// book, so that the answers need no second read.
+///
+/// A user who claims meanwhile through another process makes the insert fail on the unique
+/// (user, voucher) key, which aborts the whole statement, the take with it: the caller runs
+/// it again, and the new snapshot leaves that user out.
+impl QueryFragment<diesel::pg::Pg> for ClaimBatchInOneStatement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH asked AS ( \
+                 SELECT a.user_id, a.code, a.ord \
+                 FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.users)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.codes)?;
+        out.push_sql(
+            "::text[]) WITH ORDINALITY AS a(user_id, code, ord) \
+             ), fresh AS ( \
+                 SELECT a.user_id, a.code, row_number() OVER (ORDER BY a.ord) AS place \
+                 FROM asked a \
+                 WHERE NOT EXISTS (SELECT 1 FROM voucher_claims c \
+                                   WHERE c.voucher_id = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.voucher_id)?;
+        out.push_sql(
+            " AND c.user_id = a.user_id) \
+             ), open AS ( \
+                 SELECT v.id, v.remaining FROM vouchers v \
+                 WHERE v.id = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.voucher_id)?;
+        out.push_sql(
+            " AND v.remaining > 0 AND NOT v.closed AND (v.opens_at IS NULL OR v.opens_at <= ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(") AND (v.closes_at IS NULL OR v.closes_at > ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(
+            ") FOR UPDATE \
+             ), taken AS ( \
+                 UPDATE vouchers v SET remaining = v.remaining - LEAST(o.remaining, w.n) \
+                 FROM open o, (SELECT COUNT(*) AS n FROM fresh) w \
+                 WHERE v.id = o.id AND w.n > 0 AND v.remaining >= LEAST(o.remaining, w.n) \
+                 RETURNING LEAST(o.remaining, w.n) AS units \
+             ), claimed AS ( \
+                 INSERT INTO voucher_claims (user_id, voucher_id, claimed_at, redemption_code) \
+                 SELECT f.user_id, ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.voucher_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(
+            ", f.code FROM fresh f WHERE f.place <= (SELECT units FROM taken) \
+                 RETURNING id, user_id \
+             ) \
+             SELECT a.user_id, c.id AS claim_id, f.user_id IS NULL AS already_claimed, \
+                    b.id AS book_id, b.title AS book_title, b.author AS book_author, \
+                    b.cover_url AS book_cover_url, b.created_at AS book_created_at \
+             FROM asked a \
+             LEFT JOIN fresh f ON f.user_id = a.user_id \
+             LEFT JOIN claimed c ON c.user_id = a.user_id \
+             LEFT JOIN (vouchers v JOIN books b ON b.id = v.book_id) ON v.id = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.voucher_id)?;
+        out.push_sql(" ORDER BY a.ord");
         Ok(())
     }
 }

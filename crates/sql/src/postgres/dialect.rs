@@ -2,7 +2,7 @@
 //! arrays.
 
 use super::Db;
-use crate::rows::{ClaimedId, ReservationRow, SlotRow};
+use crate::rows::{BatchClaimRow, ClaimedId, ReservationRow, SlotRow};
 use crate::schema::{exam_slots, reservations};
 use diesel::prelude::*;
 use diesel::query_source::AliasedField;
@@ -29,8 +29,8 @@ pub(super) fn slots_in(start: i64, end: i64) -> _ {
 }
 
 /// A confirm in one statement, one round trip (`statements::ConfirmInOneStatement`), prepared
-/// once per connection. No rows means it was not pending (or has started, or does not exist);
-/// the caller reads the record to say which.
+/// once per connection. No rows means it was not flipped: not pending, started, gone, or no
+/// room in some slot; the caller reads the record to say which.
 pub(super) async fn confirm_in_one_statement(
     conn: &mut Db,
     id: i64,
@@ -139,6 +139,27 @@ pub(super) async fn claim_in_one_statement(
             voucher_id,
             now,
             code,
+        }
+        .load(conn)
+        .await,
+    )
+}
+
+/// A batch of claims in one statement, one commit (`statements::ClaimBatchInOneStatement`),
+/// prepared once per connection: one row per user, in the order asked.
+pub(super) async fn claim_batch_in_one_statement(
+    conn: &mut Db,
+    users: Vec<i64>,
+    codes: Vec<String>,
+    voucher_id: i64,
+    now: i64,
+) -> Option<QueryResult<Vec<BatchClaimRow>>> {
+    Some(
+        crate::statements::ClaimBatchInOneStatement {
+            users,
+            codes,
+            voucher_id,
+            now,
         }
         .load(conn)
         .await,

@@ -3,9 +3,10 @@
 
 use super::{audit, dialect, Db, Store};
 use crate::errors::{
-    backend, is_division_by_zero, is_foreign_key_violation, is_unique_violation, retry_tx, TxError,
+    backend, is_division_by_zero, is_foreign_key_violation, is_transient, is_unique_violation,
+    retry_tx, TxError, ATTEMPTS,
 };
-use crate::rows::{into_page, readable, secs, BookRow, ClaimRow, VoucherRow};
+use crate::rows::{into_page, readable, secs, BatchClaimRow, BookRow, ClaimRow, VoucherRow};
 use crate::schema::{books, voucher_claims, vouchers};
 use async_trait::async_trait;
 use diesel::dsl::sql;
@@ -19,6 +20,7 @@ use ports::{
     BackendError, ClaimError, CreateVoucherError, NewVoucher, RedeemError, UpdateVoucherError,
     UseClaimError, VoucherChanges, VoucherRepository,
 };
+use std::collections::HashMap;
 use time::OffsetDateTime;
 
 type Joined = (VoucherRow, BookRow);
@@ -149,6 +151,113 @@ async fn claim_once(
     }
 }
 
+/// What a batch decided for each asked user, in the order asked: the new claim's id and
+/// code, or why not.
+type BatchOutcome = Vec<Result<(i64, String), ClaimError>>;
+
+/// A batch's decisions, and the voucher's book when the batch statement returned it.
+struct Decided {
+    outcome: BatchOutcome,
+    book: Option<BookRow>,
+}
+
+/// One attempt at a batch: the backend's single statement where it has one, else one
+/// transaction with a savepoint per claim. Either way the batch commits once.
+async fn claim_batch_once(
+    conn: &mut Db,
+    users: &[UserId],
+    voucher: VoucherId,
+    now: i64,
+) -> QueryResult<Decided> {
+    let codes: Vec<String> = users
+        .iter()
+        .map(|_| fresh_code().as_str().to_owned())
+        .collect();
+    let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
+    let Some(rows) =
+        dialect::claim_batch_in_one_statement(conn, ids, codes.clone(), voucher.0, now).await
+    else {
+        let outcome = claim_batch_tx(conn, users, voucher, now, &codes).await?;
+        return Ok(Decided {
+            outcome: outcome
+                .into_iter()
+                .zip(codes)
+                .map(|(decided, code)| decided.map(|id| (id, code)))
+                .collect(),
+            book: None,
+        });
+    };
+    let rows: Vec<BatchClaimRow> = rows?;
+    if rows.len() != users.len() || rows.iter().zip(users).any(|(r, u)| r.user_id != u.0) {
+        return Err(diesel::result::Error::DeserializationError(
+            "a batch claim answered for other users than asked".into(),
+        ));
+    }
+    let book = <[BatchClaimRow]>::first(&rows).and_then(BatchClaimRow::book);
+    // Everyone the statement neither served nor knew as a claimer was refused for one reason,
+    // which the voucher's row gives: read once, after the commit.
+    let mut reason: Option<ClaimError> = None;
+    let mut outcome = Vec::with_capacity(rows.len());
+    for (row, code) in rows.into_iter().zip(codes) {
+        outcome.push(match row {
+            BatchClaimRow {
+                claim_id: Some(id), ..
+            } => Ok((id, code)),
+            BatchClaimRow {
+                already_claimed: true,
+                ..
+            } => Err(ClaimError::AlreadyClaimed),
+            _ => {
+                if reason.is_none() {
+                    reason = Some(refusal(conn, voucher, now).await?);
+                }
+                Err(reason.clone().unwrap_or(ClaimError::SoldOut))
+            }
+        });
+    }
+    Ok(Decided { outcome, book })
+}
+
+/// A batch as one transaction: each claim in a savepoint of its own (a refusal rolls back only
+/// that claim), one commit at the end.
+async fn claim_batch_tx(
+    conn: &mut Db,
+    users: &[UserId],
+    voucher: VoucherId,
+    now: i64,
+    codes: &[String],
+) -> QueryResult<Vec<Result<i64, ClaimError>>> {
+    conn.transaction(async move |conn| {
+        let mut outcome = Vec::with_capacity(users.len());
+        for (user, code) in users.iter().zip(codes) {
+            outcome.push(match claim_tx(conn, *user, voucher, now, code).await {
+                Ok(id) => Ok(id),
+                Err(TxError::Rule(refused)) => Err(refused),
+                Err(TxError::Db(e)) => return Err(e),
+            });
+        }
+        Ok(outcome)
+    })
+    .await
+}
+
+/// Claims with their books, by id.
+async fn claims_by_ids(conn: &mut Db, ids: &[i64]) -> Result<HashMap<i64, Claim>, BackendError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(ClaimRow, BookRow)> = voucher_claims::table
+        .inner_join(vouchers::table.inner_join(books::table))
+        .filter(voucher_claims::id.eq_any(ids))
+        .select((ClaimRow::as_select(), BookRow::as_select()))
+        .load(conn)
+        .await
+        .map_err(backend)?;
+    rows.into_iter()
+        .map(|(c, b)| Ok((c.id, c.into_claim(b)?)))
+        .collect()
+}
+
 /// Whose claims to list: a user's (newest first) or a voucher's (oldest first).
 #[derive(Clone, Copy)]
 enum ClaimsOf {
@@ -157,6 +266,72 @@ enum ClaimsOf {
 }
 
 impl Store {
+    /// A batch claim, again while it fails on a conflict: a transient one, or a user who
+    /// claimed meanwhile through another process (the next attempt leaves them out).
+    async fn claim_batch(
+        &self,
+        users: &[UserId],
+        voucher: VoucherId,
+        now: i64,
+    ) -> Result<Vec<Result<Claim, ClaimError>>, BackendError> {
+        let mut conn = self.conn().await?;
+        let mut tries = 0;
+        let decided = loop {
+            tries += 1;
+            match claim_batch_once(&mut conn, users, voucher, now).await {
+                Err(e) if tries < ATTEMPTS && (is_transient(&e) || is_unique_violation(&e)) => {
+                    tracing::debug!(error = %e, tries, "retrying a batch claim");
+                }
+                other => break other.map_err(backend)?,
+            }
+        };
+        let claims = match decided.book {
+            // Everything a new claim holds is known: no second read.
+            Some(book) => {
+                let book = book.into_book()?;
+                let claimed_at = crate::rows::instant(now)?;
+                decided
+                    .outcome
+                    .into_iter()
+                    .zip(users)
+                    .map(|(d, user)| match d {
+                        Ok((id, code)) => Ok(Ok(Claim {
+                            id: ClaimId(id),
+                            user_id: *user,
+                            voucher_id: voucher,
+                            code: RedemptionCode::parse(&code)
+                                .map_err(|_| BackendError::msg("a drawn code did not parse"))?,
+                            book: book.clone(),
+                            claimed_at,
+                            used_at: None,
+                        })),
+                        Err(refused) => Ok(Err(refused)),
+                    })
+                    .collect::<Result<Vec<_>, BackendError>>()?
+            }
+            None => {
+                let ids: Vec<i64> = decided
+                    .outcome
+                    .iter()
+                    .filter_map(|d| d.as_ref().ok().map(|(id, _)| *id))
+                    .collect();
+                let mut stored = claims_by_ids(&mut conn, &ids).await?;
+                decided
+                    .outcome
+                    .into_iter()
+                    .map(|d| match d {
+                        Ok((id, _)) => stored
+                            .remove(&id)
+                            .map(Ok)
+                            .ok_or_else(|| BackendError::msg("a new claim vanished")),
+                        Err(refused) => Ok(Err(refused)),
+                    })
+                    .collect::<Result<Vec<_>, BackendError>>()?
+            }
+        };
+        Ok(claims)
+    }
+
     async fn claims_page(
         &self,
         of: ClaimsOf,
@@ -403,6 +578,18 @@ impl VoucherRepository for Store {
             Ok(id) => Ok(claim_by_id(&mut conn, id).await?),
             Err(TxError::Rule(e)) => Err(e),
             Err(TxError::Db(e)) => Err(ClaimError::Backend(backend(e))),
+        }
+    }
+
+    async fn claim_many(
+        &self,
+        users: &[UserId],
+        voucher: VoucherId,
+        now: OffsetDateTime,
+    ) -> Vec<Result<Claim, ClaimError>> {
+        match self.claim_batch(users, voucher, secs(now)).await {
+            Ok(outcome) => outcome,
+            Err(e) => vec![Err(ClaimError::Backend(e)); users.len()],
         }
     }
 

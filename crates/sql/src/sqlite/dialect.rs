@@ -4,7 +4,7 @@
 //! lock early.
 
 use super::Db;
-use crate::rows::{ClaimedId, ReservationRow, SlotRow};
+use crate::rows::{BatchClaimRow, ClaimedId, ReservationRow, SlotRow};
 use crate::schema::{exam_slots, reservations};
 use diesel::prelude::*;
 use diesel::query_source::AliasedField;
@@ -93,5 +93,17 @@ pub(super) async fn claim_in_one_statement(
     _now: i64,
     _code: String,
 ) -> Option<QueryResult<Vec<ClaimedId>>> {
+    None
+}
+
+/// No one-statement batch either: the caller runs each claim in a savepoint of one
+/// transaction, which gives the batch its single commit all the same.
+pub(super) async fn claim_batch_in_one_statement(
+    _conn: &mut Db,
+    _users: Vec<i64>,
+    _codes: Vec<String>,
+    _voucher_id: i64,
+    _now: i64,
+) -> Option<QueryResult<Vec<BatchClaimRow>>> {
     None
 }

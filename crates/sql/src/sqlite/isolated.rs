@@ -316,6 +316,19 @@ impl VoucherRepository for SqliteStore {
             .await
     }
 
+    async fn claim_many(
+        &self,
+        users: &[UserId],
+        voucher: VoucherId,
+        now: OffsetDateTime,
+    ) -> Vec<Result<Claim, ClaimError>> {
+        let asked = users.to_vec();
+        let outcome = self
+            .run(|r| async move { Ok::<_, BackendError>(r.claim_many(&asked, voucher, now).await) })
+            .await;
+        outcome.unwrap_or_else(|e| vec![Err(ClaimError::Backend(e)); users.len()])
+    }
+
     async fn list_user_claims(
         &self,
         user: UserId,
