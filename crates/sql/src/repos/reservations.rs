@@ -167,6 +167,22 @@ fn is_refused_take(e: &diesel::result::Error) -> bool {
     is_check_violation(e) || crate::errors::is_division_by_zero(e)
 }
 
+/// Why a one-statement confirm flipped nothing, from the rows as they are now: a reservation
+/// still pending and in the future was left alone for want of room (or of a slot); anything
+/// else is a status change the caller explains.
+async fn unflipped(conn: &mut Db, id: ReservationId, now: i64) -> Result<Change, TxError<Change>> {
+    let Some(row) = load_row(conn, id).await? else {
+        return Ok(Change::NotFound);
+    };
+    if row.status != "pending" || row.starts_at <= now {
+        return Ok(Change::StatusChanged(ReservationStatus::Pending));
+    }
+    let reservation = row
+        .into_reservation()
+        .map_err(|e| TxError::Rule(Change::Backend(e)))?;
+    Ok(refusal(conn, &reservation.range).await?)
+}
+
 /// The confirm as the backend's single statement (see `dialect::confirm_in_one_statement`):
 /// one round trip, and the slot rows are locked only for that statement.
 async fn confirm_in_one_statement(
@@ -180,12 +196,11 @@ async fn confirm_in_one_statement(
         None => return confirm_tx(conn, id, now, audit).await,
     };
     match confirmed {
-        Ok(rows) => rows
-            .into_iter()
-            .next()
-            .ok_or(TxError::Rule(Change::StatusChanged(
-                ReservationStatus::Pending,
-            ))),
+        Ok(rows) => match rows.into_iter().next() {
+            Some(row) => Ok(row),
+            // Nothing flipped: not pending any more, started, gone, or no room in some slot.
+            None => Err(TxError::Rule(unflipped(conn, id, now).await?)),
+        },
         // The statement refuses a partial take by dividing by zero, which rolls it back whole:
         // some covered slot is missing or full.
         Err(e) if is_refused_take(&e) => {
