@@ -81,6 +81,10 @@ pub struct Report {
     elapsed: Duration,
     latencies_us: Vec<u64>,
     statuses: BTreeMap<u16, u64>,
+    /// Every answer: latency, status, and whether it was its connection's first.
+    answers: Vec<(u64, u16, bool)>,
+    /// CPU ticks each part of the stack spent meanwhile (see `cpu`).
+    cpu: crate::cpu::Ticks,
 }
 
 impl Report {
@@ -123,6 +127,32 @@ impl Report {
             .join(" ")
     }
 
+    /// Where the CPU went, per request.
+    pub fn cpu_per_request(&self) -> Option<String> {
+        crate::cpu::per_request(self.cpu, self.requests)
+    }
+
+    /// Who the slowest 1% of answers were: by status, and how many were the first request of
+    /// their connection (which pays for opening it).
+    pub fn slowest_percent(&self) -> String {
+        let mut answers = self.answers.clone();
+        answers.sort_unstable_by_key(|a| std::cmp::Reverse(a.0));
+        let slow = &answers[..answers.len().div_ceil(100)];
+        let mut by_status: BTreeMap<u16, u64> = BTreeMap::new();
+        for (_, status, _) in slow {
+            *by_status.entry(*status).or_default() += 1;
+        }
+        let firsts = slow.iter().filter(|a| a.2).count();
+        format!(
+            "slowest 1%: {} ({firsts} first on their connection)",
+            by_status
+                .iter()
+                .map(|(s, n)| format!("{s}:{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    }
+
     /// Runs one after another, as one report: their requests over their summed time.
     pub fn combine(reports: Vec<Report>) -> Report {
         let mut all = Report::default();
@@ -137,6 +167,10 @@ impl Report {
     fn merge(&mut self, other: Report) {
         self.requests += other.requests;
         self.latencies_us.extend(other.latencies_us);
+        self.answers.extend(other.answers);
+        for (mine, theirs) in self.cpu.iter_mut().zip(other.cpu) {
+            *mine += theirs;
+        }
         for (s, n) in other.statuses {
             *self.statuses.entry(s).or_default() += n;
         }
@@ -156,6 +190,7 @@ pub fn run_collect(base: &str, plan: Plan, generate: Generator, sink: Sink) -> R
 
 fn run_inner(base: &str, plan: Plan, generate: Generator, sink: Option<Sink>) -> Report {
     let counter = Arc::new(AtomicU64::new(0));
+    let cpu_before = crate::cpu::now();
     let started = Instant::now();
     let deadline = match plan.until {
         Until::Elapsed(d) => Some(started + d),
@@ -189,6 +224,7 @@ fn run_inner(base: &str, plan: Plan, generate: Generator, sink: Option<Sink>) ->
         }
     }
     report.elapsed = started.elapsed();
+    report.cpu = crate::cpu::since(cpu_before);
     report.latencies_us.sort_unstable();
     report
 }
@@ -217,6 +253,7 @@ async fn client_thread(
             );
             actix_web::rt::spawn(async move {
                 let mut report = Report::default();
+                let mut first = true;
                 loop {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         break;
@@ -247,7 +284,10 @@ async fn client_thread(
                         }
                         Err(_) => 0,
                     };
-                    report.latencies_us.push(start.elapsed().as_micros() as u64);
+                    let took = start.elapsed().as_micros() as u64;
+                    report.latencies_us.push(took);
+                    report.answers.push((took, status, first));
+                    first = false;
                     report.requests += 1;
                     *report.statuses.entry(status).or_default() += 1;
                 }

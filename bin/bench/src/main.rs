@@ -4,6 +4,7 @@
 //! the release server on a fresh database and measures the PostgreSQL ceilings with pgbench.
 
 mod ceiling;
+mod cpu;
 mod load;
 mod setup;
 mod table;
@@ -22,6 +23,17 @@ struct Args {
     server_pid: Option<u32>,
     pg_insert_tps: Option<f64>,
     pg_hot_update_tps: Option<f64>,
+    /// PostgreSQL's own rate for the whole confirm statement (pgbench), shown next to W3.
+    pg_confirm_tps: Option<f64>,
+    /// Workloads to run (`w1`, `w2`, `w3`, `w4`, `flood`, `drop`); all when empty. `/health`
+    /// always runs: it is the ceiling of the others.
+    only: Vec<String>,
+}
+
+impl Args {
+    fn wants(&self, workload: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|w| w == workload)
+    }
 }
 
 fn args() -> Result<Args, String> {
@@ -34,6 +46,8 @@ fn args() -> Result<Args, String> {
         server_pid: None,
         pg_insert_tps: None,
         pg_hot_update_tps: None,
+        pg_confirm_tps: None,
+        only: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -50,11 +64,13 @@ fn args() -> Result<Args, String> {
             }
             "--pg-insert-tps" => a.pg_insert_tps = Some(number(value()?)?),
             "--pg-hot-update-tps" => a.pg_hot_update_tps = Some(number(value()?)?),
+            "--pg-confirm-tps" => a.pg_confirm_tps = Some(number(value()?)?),
+            "--only" => a.only = value()?.split(',').map(str::to_owned).collect(),
             "--help" | "-h" => {
                 println!(
                     "bench [--base URL] [--seconds N] [--backend NAME] [--server-pid PID] \
-                     [--pg-insert-tps N] [--pg-hot-update-tps N] [--admin-user NAME] \
-                     [--admin-password PW]"
+                     [--pg-insert-tps N] [--pg-hot-update-tps N] [--pg-confirm-tps N] [--admin-user NAME] \
+                     [--admin-password PW] [--only w1,w2,w3,w4,flood,drop]"
                 );
                 std::process::exit(0);
             }
@@ -87,161 +103,183 @@ fn main() {
     table.push(Row::new("W0 GET /health", 64, &health, Ceiling::None));
     let argon2_rate = ceiling::argon2_verifications_per_second(Duration::from_secs(5));
 
-    // W1: availability, 200 users over 56 dates; the server's memory is sampled meanwhile.
-    let rss = a.server_pid.map(ceiling::RssSampler::start);
-    let w1 = run(&a.base, timed(64), availability(&fixture));
-    let w1_rss = rss.map(ceiling::RssSampler::stop);
-    let w1_rate = w1.per_second();
-    table.push(
-        Row::new(
-            "W1 GET /exam-slots/available",
-            64,
-            &w1,
-            Ceiling::health(health_rate),
-        )
-        .target(0.5)
-        .p99_under(20.0)
-        .note(w1_rss.map(|mb| format!("api-server RSS max {mb:.0} MB (target < 64)"))),
-    );
+    let mut w1_rate = 0.0;
+    if a.wants("w1") || a.wants("flood") {
+        // W1: availability, 200 users over 56 dates; the server's memory is sampled meanwhile.
+        let rss = a.server_pid.map(ceiling::RssSampler::start);
+        let w1 = run(&a.base, timed(64), availability(&fixture));
+        let w1_rss = rss.map(ceiling::RssSampler::stop);
+        w1_rate = w1.per_second();
+        table.push(
+            Row::new(
+                "W1 GET /exam-slots/available",
+                64,
+                &w1,
+                Ceiling::health(health_rate),
+            )
+            .target(0.5)
+            .p99_under(20.0)
+            .note(w1_rss.map(|mb| format!("api-server RSS max {mb:.0} MB (target < 64)"))),
+        );
+    }
 
-    // W2: pending reservations over 64 users and 1,920 slots.
-    let tokens = fixture.tokens.clone();
-    let w2 = run(
-        &a.base,
-        timed(64),
-        Arc::new(move |i| {
-            let token = &tokens[(i as usize) % tokens.len()];
-            let (day, hour) = (5 + (i / 24) % 80, i % 24);
-            let body = serde_json::json!({
-                "starts_at": setup::slot(day as i64, hour as i64),
-                "ends_at": setup::slot(day as i64, hour as i64 + 1),
-                "seats": 1 + (i % 5),
-            });
-            Request::post("/api/v1/reservations", Some(token), body)
-        }),
-    );
-    table.push(
-        Row::new(
-            "W2 POST /reservations",
-            64,
-            &w2,
-            Ceiling::pg("insert", a.pg_insert_tps),
-        )
-        .target(0.4),
-    );
-
-    // W3: 400 confirms of 200 seats on one slot of 50,000 (exactly 250 fit), in rounds on
-    // slots of their own; each round must end exact.
-    let mut rounds = Vec::new();
-    let mut exact_rounds = 0;
-    for (round, ids) in fixture.storm_ids.iter().enumerate() {
-        let ids = Arc::new(ids.clone());
-        let admin = fixture.admin.clone();
-        let report = run(
+    if a.wants("w2") {
+        // W2: pending reservations over 64 users and 1,920 slots.
+        let tokens = fixture.tokens.clone();
+        let w2 = run(
             &a.base,
-            Plan::counted(32, ids.len() as u64),
+            timed(64),
             Arc::new(move |i| {
-                Request::post_empty(
-                    &format!("/api/v1/admin/reservations/{}/confirm", ids[i as usize]),
-                    Some(&admin),
-                )
+                let token = &tokens[(i as usize) % tokens.len()];
+                let (day, hour) = (5 + (i / 24) % 80, i % 24);
+                let body = serde_json::json!({
+                    "starts_at": setup::slot(day as i64, hour as i64),
+                    "ends_at": setup::slot(day as i64, hour as i64 + 1),
+                    "seats": 1 + (i % 5),
+                });
+                Request::post("/api/v1/reservations", Some(token), body)
             }),
         );
-        let confirmed = setup::hot_slot_confirmed(&a.base, &fixture, round);
-        if confirmed == 50_000 && report.count(200) == 250 && report.count(409) == 150 {
-            exact_rounds += 1;
-        }
-        rounds.push(report);
+        table.push(
+            Row::new(
+                "W2 POST /reservations",
+                64,
+                &w2,
+                Ceiling::pg("insert", a.pg_insert_tps),
+            )
+            .target(0.4),
+        );
     }
-    let w3 = load::Report::combine(rounds);
-    table.push(
-        Row::new(
-            "W3 confirm storm, one slot",
-            32,
-            &w3,
-            Ceiling::pg("hot-row update", a.pg_hot_update_tps),
-        )
-        .target(0.5)
-        .note(Some(format!(
-            "{exact_rounds} of {} rounds exact: slot at 50000, 250 x 200, 150 x 409",
-            fixture.storm_ids.len()
-        ))),
-    );
 
-    // W4: log-ins, bounded by argon2id itself.
-    let w4 = run(&a.base, timed(16), logins(&fixture));
-    table.push(Row::new("W4 POST /auth/login", 16, &w4, Ceiling::argon2(argon2_rate)).target(0.95));
+    if a.wants("w3") {
+        // W3: 400 confirms of 200 seats on one slot of 50,000 (exactly 250 fit), in rounds on
+        // slots of their own; each round must end exact.
+        let mut rounds = Vec::new();
+        let mut exact_rounds = 0;
+        for (round, ids) in fixture.storm_ids.iter().enumerate() {
+            let ids = Arc::new(ids.clone());
+            let admin = fixture.admin.clone();
+            let report = run(
+                &a.base,
+                Plan::counted(32, ids.len() as u64),
+                Arc::new(move |i| {
+                    Request::post_empty(
+                        &format!("/api/v1/admin/reservations/{}/confirm", ids[i as usize]),
+                        Some(&admin),
+                    )
+                }),
+            );
+            let confirmed = setup::hot_slot_confirmed(&a.base, &fixture, round);
+            if confirmed == 50_000 && report.count(200) == 250 && report.count(409) == 150 {
+                exact_rounds += 1;
+            }
+            rounds.push(report);
+        }
+        let w3 = load::Report::combine(rounds);
+        table.push(
+            Row::new(
+                "W3 confirm storm, one slot",
+                32,
+                &w3,
+                Ceiling::pg("hot-row update", a.pg_hot_update_tps),
+            )
+            .target(0.5)
+            .note(Some(format!(
+                "{exact_rounds} of {} rounds exact: slot at 50000, 250 x 200, 150 x 409",
+                fixture.storm_ids.len()
+            )))
+            .note(a.pg_confirm_tps.map(|tps| {
+                format!(
+                    "{:.2} of pgbench's rate for the whole confirm statement ({tps:.0}/s)",
+                    w3.per_second() / tps
+                )
+            })),
+        );
+    }
 
-    // W4 flood: 64 connections logging in while W1 runs; W1 must keep 40% of its rate.
-    let flood = {
-        let (base, gen) = (a.base.clone(), logins(&fixture));
-        std::thread::spawn(move || run(&base, Plan::timed(64, duration), gen))
-    };
-    let w1_flooded = run(&a.base, timed(64), availability(&fixture));
-    let flood = flood.join().unwrap_or_default();
-    table.push(
-        Row::new(
-            "W1 during a 64-connection log-in flood",
-            64,
-            &w1_flooded,
-            Ceiling::Named("W1 alone", w1_rate),
-        )
-        .target(0.4)
-        .note(Some(format!(
-            "log-ins meanwhile {:.0}/s, {}",
-            flood.per_second(),
-            flood.statuses()
-        ))),
-    );
+    if a.wants("w4") {
+        // W4: log-ins, bounded by argon2id itself.
+        let w4 = run(&a.base, timed(16), logins(&fixture));
+        table.push(
+            Row::new("W4 POST /auth/login", 16, &w4, Ceiling::argon2(argon2_rate)).target(0.95),
+        );
+    }
 
-    // The drop: 3,000 readers and 500 repeats rush 200 vouchers with 256 in flight.
-    let drop = setup::prepare_drop(&a.base, &fixture.admin);
-    let presses = Arc::new(drop.presses());
-    let path = format!("/api/v1/events/{}/claim", drop.voucher_id);
-    let (p, t) = (path.clone(), presses.clone());
-    let rush = run(
-        &a.base,
-        Plan::counted(256, presses.len() as u64),
-        Arc::new(move |i| Request::post_empty(&p, Some(&t[i as usize]))),
-    );
-    let issued = rush.count(201);
-    table.push(
-        Row::new(
-            "W5a drop: 3,500 presses, 200 vouchers",
-            256,
-            &rush,
-            Ceiling::None,
-        )
-        .p99_under(50.0)
-        .note(Some(format!(
-            "{issued} issued of {} ({}), 5xx: {}",
-            setup::DROP_QUANTITY,
-            if issued == setup::DROP_QUANTITY as u64 {
-                "exact"
-            } else {
-                "WRONG"
-            },
-            rush.server_errors()
-        ))),
-    );
-    let tokens = drop.tokens.clone();
-    let after = run(
-        &a.base,
-        timed(64),
-        Arc::new(move |i| Request::post_empty(&path, Some(&tokens[i as usize % tokens.len()]))),
-    );
-    table.push(
-        Row::new(
-            "W5b presses after the drop",
-            64,
-            &after,
-            Ceiling::health(health_rate),
-        )
-        .note(Some(format!(
-            "{:.1}% answered 409",
-            100.0 * after.count(409) as f64 / after.requests.max(1) as f64
-        ))),
-    );
+    if a.wants("flood") {
+        // W4 flood: 64 connections logging in while W1 runs; W1 must keep 40% of its rate.
+        let flood = {
+            let (base, gen) = (a.base.clone(), logins(&fixture));
+            std::thread::spawn(move || run(&base, Plan::timed(64, duration), gen))
+        };
+        let w1_flooded = run(&a.base, timed(64), availability(&fixture));
+        let flood = flood.join().unwrap_or_default();
+        table.push(
+            Row::new(
+                "W1 during a 64-connection log-in flood",
+                64,
+                &w1_flooded,
+                Ceiling::Named("W1 alone", w1_rate),
+            )
+            .target(0.4)
+            .note(Some(format!(
+                "log-ins meanwhile {:.0}/s, {}",
+                flood.per_second(),
+                flood.statuses()
+            ))),
+        );
+    }
+
+    if a.wants("drop") {
+        // The drop: 3,000 readers and 500 repeats rush 200 vouchers with 256 in flight.
+        let drop = setup::prepare_drop(&a.base, &fixture.admin);
+        let presses = Arc::new(drop.presses());
+        let path = format!("/api/v1/events/{}/claim", drop.voucher_id);
+        let (p, t) = (path.clone(), presses.clone());
+        let rush = run(
+            &a.base,
+            Plan::counted(256, presses.len() as u64),
+            Arc::new(move |i| Request::post_empty(&p, Some(&t[i as usize]))),
+        );
+        let issued = rush.count(201);
+        table.push(
+            Row::new(
+                "W5a drop: 3,500 presses, 200 vouchers",
+                256,
+                &rush,
+                Ceiling::None,
+            )
+            .p99_under(50.0)
+            .note(Some(format!(
+                "{issued} issued of {} ({}), 5xx: {}; {}",
+                setup::DROP_QUANTITY,
+                if issued == setup::DROP_QUANTITY as u64 {
+                    "exact"
+                } else {
+                    "WRONG"
+                },
+                rush.server_errors(),
+                rush.slowest_percent()
+            ))),
+        );
+        let tokens = drop.tokens.clone();
+        let after = run(
+            &a.base,
+            timed(64),
+            Arc::new(move |i| Request::post_empty(&path, Some(&tokens[i as usize % tokens.len()]))),
+        );
+        table.push(
+            Row::new(
+                "W5b presses after the drop",
+                64,
+                &after,
+                Ceiling::health(health_rate),
+            )
+            .note(Some(format!(
+                "{:.1}% answered 409",
+                100.0 * after.count(409) as f64 / after.requests.max(1) as f64
+            ))),
+        );
+    }
 
     table.print();
 }

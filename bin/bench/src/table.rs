@@ -55,7 +55,10 @@ impl Row {
             ceiling,
             target: None,
             p99_target_ms: None,
-            note: Some(report.statuses()),
+            note: Some(match report.cpu_per_request() {
+                Some(cpu) => format!("{}; {cpu}", report.statuses()),
+                None => report.statuses(),
+            }),
         }
     }
 
