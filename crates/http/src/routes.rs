@@ -70,11 +70,9 @@ pub fn configure(
             })
             .service(web::resource("/health").route(web::get().to(health::live)))
             .service(web::resource("/ready").route(web::get().to(health::ready)))
-            .configure(web_page::routes)
-            .service(
-                SwaggerUi::new("/swagger-ui/{_:.*}")
-                    .url("/api-docs/openapi.json", ApiDoc::openapi()),
-            )
+            // The API first: the router (and the request log's route template) tries patterns
+            // in order, and the pages' and Swagger UI's patterns are regular expressions that
+            // every API request would otherwise run first.
             .service(
                 web::scope("/api/v1")
                     .service(web::resource("/auth/signup").route(web::post().to(auth::sign_up)))
@@ -159,6 +157,11 @@ pub fn configure(
                             .route(web::post().to(admin_vouchers::redeem)),
                     )
                     .service(web::resource("/admin/audit").route(web::get().to(admin_audit::list))),
+            )
+            .configure(web_page::routes)
+            .service(
+                SwaggerUi::new("/swagger-ui/{_:.*}")
+                    .url("/api-docs/openapi.json", ApiDoc::openapi()),
             )
             .default_service(web::to(route_not_found));
     }
