@@ -167,9 +167,9 @@ fn is_refused_take(e: &diesel::result::Error) -> bool {
     is_check_violation(e) || crate::errors::is_division_by_zero(e)
 }
 
-/// Why a one-statement confirm flipped nothing, from the rows as they are now: a reservation
-/// still pending and in the future was left alone for want of room (or of a slot); anything
-/// else is a status change the caller explains.
+/// Why a one-statement confirm flipped nothing or was rolled back, from the rows as they are
+/// now: a reservation still pending and in the future was left alone for want of room (or of
+/// a slot); anything else is a status change the caller explains.
 async fn unflipped(conn: &mut Db, id: ReservationId, now: i64) -> Result<Change, TxError<Change>> {
     let Some(row) = load_row(conn, id).await? else {
         return Ok(Change::NotFound);
@@ -202,15 +202,8 @@ async fn confirm_in_one_statement(
             None => Err(TxError::Rule(unflipped(conn, id, now).await?)),
         },
         // The statement refuses a partial take by dividing by zero, which rolls it back whole:
-        // some covered slot is missing or full.
-        Err(e) if is_refused_take(&e) => {
-            let row = load_row(conn, id).await?;
-            let reservation = row
-                .ok_or(TxError::Rule(Change::NotFound))?
-                .into_reservation()
-                .map_err(|e| TxError::Rule(Change::Backend(e)))?;
-            Err(TxError::Rule(refusal(conn, &reservation.range).await?))
-        }
+        // some covered slot is missing or full, which the rows as they are now say.
+        Err(e) if is_refused_take(&e) => Err(TxError::Rule(unflipped(conn, id, now).await?)),
         Err(e) => Err(e.into()),
     }
 }
