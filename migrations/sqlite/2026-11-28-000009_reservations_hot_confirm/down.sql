@@ -1,0 +1,1 @@
+CREATE INDEX reservations_status_newest ON reservations (status, created_at DESC, id DESC);
