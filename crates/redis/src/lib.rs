@@ -1,5 +1,6 @@
 //! Redis adapters: the distributed lock, the shared cache (session states and availability
-//! tags), the voucher admission gate and a readiness probe, all on one deadpool-redis pool and under one key prefix.
+//! tags), the voucher admission gate and a readiness probe, all dialled through one
+//! deadpool-redis pool and under one key prefix.
 
 mod admission;
 mod cache;
@@ -16,7 +17,8 @@ use deadpool_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
 use deadpool_redis::redis::{self, Cmd, Pipeline, RedisError, RedisFuture, Value};
 use deadpool_redis::{Config, Pool, PoolConfig, Runtime, Timeouts};
 use ports::{BackendError, HealthProbe};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 /// Answers fail fast when Redis is gone instead of hanging the request.
@@ -24,13 +26,22 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// No command waits longer than this for its answer.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Where a thread keeps its multiplexed connection to one backend; emptied after a connection
+/// error, so the next command dials afresh.
+type Slot = Arc<Mutex<Option<MultiplexedConnection>>>;
+
+thread_local! {
+    /// This thread's connection slot per backend (a backend and its clones share an identity).
+    static SLOTS: RefCell<Vec<(Weak<()>, Slot)>> = const { RefCell::new(Vec::new()) };
+}
+
 /// The pool (which dials and configures connections), the key prefix every key of this
-/// deployment starts with, and the one connection every request shares.
+/// deployment starts with, and the identity under which each thread keeps its connection.
 #[derive(Clone)]
 pub struct RedisBackend {
     pool: Pool,
     prefix: String,
-    shared: Arc<Mutex<Option<MultiplexedConnection>>>,
+    identity: Arc<()>,
 }
 
 impl std::fmt::Debug for RedisBackend {
@@ -64,7 +75,7 @@ impl RedisBackend {
         Ok(Self {
             pool,
             prefix: prefix.to_owned(),
-            shared: Arc::default(),
+            identity: Arc::default(),
         })
     }
 
@@ -92,29 +103,41 @@ impl RedisBackend {
         format!("{}{rest}", self.prefix)
     }
 
-    /// The shared connection. Every command of this process goes over one multiplexed
+    /// This thread's connection slot, made on first use. Dead backends' slots are dropped then.
+    fn slot(&self) -> Slot {
+        SLOTS.with_borrow_mut(|slots| {
+            if let Some((_, slot)) = slots
+                .iter()
+                .find(|(id, _)| std::ptr::eq(id.as_ptr(), Arc::as_ptr(&self.identity)))
+            {
+                return slot.clone();
+            }
+            slots.retain(|(id, _)| id.strong_count() > 0);
+            let slot = Slot::default();
+            slots.push((Arc::downgrade(&self.identity), slot.clone()));
+            slot
+        })
+    }
+
+    /// The connection of this thread. Every command of a thread goes over one multiplexed
     /// connection: concurrent requests are pipelined on it, so a burst costs Redis a few reads
-    /// and writes instead of one pair per command, and costs this process one socket. It is
-    /// dialled through the pool and replaced after a connection error.
+    /// and writes instead of one pair per command. One per thread rather than one per process:
+    /// its driver task then runs on the thread that sends and awaits the commands, and no
+    /// command or answer has to wake another worker thread (perf showed those wake-ups on
+    /// every request). It is dialled through the pool and replaced after a connection error.
     async fn conn(&self) -> Result<SharedConn, BackendError> {
-        let held = self
-            .shared
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        let slot = self.slot();
+        let held = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let conn = match held {
             Some(conn) => conn,
             None => {
                 let pooled = self.pool.get().await.map_err(BackendError::new)?;
                 let conn = deadpool_redis::Connection::take(pooled);
-                *self.shared.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
+                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
                 conn
             }
         };
-        Ok(SharedConn {
-            conn,
-            slot: self.shared.clone(),
-        })
+        Ok(SharedConn { conn, slot })
     }
 }
 
@@ -122,7 +145,7 @@ impl RedisBackend {
 /// command dials afresh, and bounds every command by `COMMAND_TIMEOUT`.
 pub(crate) struct SharedConn {
     conn: MultiplexedConnection,
-    slot: Arc<Mutex<Option<MultiplexedConnection>>>,
+    slot: Slot,
 }
 
 impl SharedConn {
