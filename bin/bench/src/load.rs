@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// One request to send.
@@ -42,11 +42,13 @@ impl Request {
     }
 }
 
-/// When a run ends: after a duration, or after a fixed number of requests.
+/// When a run ends: after a duration, or after a fixed number of requests; and whether each
+/// connection is opened by an unmeasured request first.
 #[derive(Clone, Copy)]
 pub struct Plan {
     connections: usize,
     until: Until,
+    warm_up: Option<&'static str>,
 }
 
 #[derive(Clone, Copy)]
@@ -60,6 +62,7 @@ impl Plan {
         Self {
             connections,
             until: Until::Elapsed(d),
+            warm_up: None,
         }
     }
 
@@ -67,9 +70,23 @@ impl Plan {
         Self {
             connections,
             until: Until::Count(n),
+            warm_up: None,
+        }
+    }
+
+    /// Every connection first sends `GET path` (not measured), then all start together: clients
+    /// that already had the page open when the rush began. The run's time and CPU are counted
+    /// from that start.
+    pub fn after_warm_up(self, path: &'static str) -> Self {
+        Self {
+            warm_up: Some(path),
+            ..self
         }
     }
 }
+
+/// When the measured part of a run began, and the CPU counters then.
+type Start = Arc<OnceLock<(Instant, crate::cpu::Ticks)>>;
 
 pub type Generator = Arc<dyn Fn(u64) -> Request + Send + Sync>;
 /// Receives every response body (parsed only when a sink is given).
@@ -143,13 +160,32 @@ impl Report {
             *by_status.entry(*status).or_default() += 1;
         }
         let firsts = slow.iter().filter(|a| a.2).count();
+        let spread = |first: bool| {
+            let mut took: Vec<u64> = answers
+                .iter()
+                .filter(|a| a.2 == first)
+                .map(|a| a.0)
+                .collect();
+            took.sort_unstable();
+            let at = |p: f64| {
+                let rank = ((p / 100.0) * (took.len().saturating_sub(1)) as f64).round() as usize;
+                took.get(rank).map_or(0.0, |us| *us as f64 / 1000.0)
+            };
+            if took.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("p50 {:.1} ms, p99 {:.1} ms", at(50.0), at(99.0))
+            }
+        };
         format!(
-            "slowest 1%: {} ({firsts} first on their connection)",
+            "slowest 1%: {} ({firsts} first on their connection); first requests {}, the rest {}",
             by_status
                 .iter()
                 .map(|(s, n)| format!("{s}:{n}"))
                 .collect::<Vec<_>>()
-                .join(" ")
+                .join(" "),
+            spread(true),
+            spread(false)
         )
     }
 
@@ -190,10 +226,13 @@ pub fn run_collect(base: &str, plan: Plan, generate: Generator, sink: Sink) -> R
 
 fn run_inner(base: &str, plan: Plan, generate: Generator, sink: Option<Sink>) -> Report {
     let counter = Arc::new(AtomicU64::new(0));
-    let cpu_before = crate::cpu::now();
-    let started = Instant::now();
-    let deadline = match plan.until {
-        Until::Elapsed(d) => Some(started + d),
+    let start: Start = Arc::default();
+    if plan.warm_up.is_none() {
+        let _ = start.set((Instant::now(), crate::cpu::now()));
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(plan.connections));
+    let duration = match plan.until {
+        Until::Elapsed(d) => Some(d),
         Until::Count(_) => None,
     };
     let limit = match plan.until {
@@ -204,16 +243,19 @@ fn run_inner(base: &str, plan: Plan, generate: Generator, sink: Option<Sink>) ->
         .map(|t| {
             let per_thread = plan.connections / CLIENT_THREADS
                 + usize::from(t < plan.connections % CLIENT_THREADS);
-            let (base, counter, generate, sink) = (
-                base.to_owned(),
-                counter.clone(),
-                generate.clone(),
-                sink.clone(),
-            );
+            let shared = Shared {
+                base: base.to_owned(),
+                counter: counter.clone(),
+                limit,
+                duration,
+                generate: generate.clone(),
+                sink: sink.clone(),
+                warm_up: plan.warm_up,
+                barrier: barrier.clone(),
+                start: start.clone(),
+            };
             std::thread::spawn(move || {
-                actix_web::rt::System::new().block_on(client_thread(
-                    base, per_thread, counter, limit, deadline, generate, sink,
-                ))
+                actix_web::rt::System::new().block_on(client_thread(shared, per_thread))
             })
         })
         .collect();
@@ -223,37 +265,61 @@ fn run_inner(base: &str, plan: Plan, generate: Generator, sink: Option<Sink>) ->
             report.merge(r);
         }
     }
-    report.elapsed = started.elapsed();
-    report.cpu = crate::cpu::since(cpu_before);
+    if let Some((started, cpu_before)) = start.get() {
+        report.elapsed = started.elapsed();
+        report.cpu = crate::cpu::since(*cpu_before);
+    }
     report.latencies_us.sort_unstable();
     report
 }
 
-async fn client_thread(
+/// What every connection task of a run shares.
+#[derive(Clone)]
+struct Shared {
     base: String,
-    connections: usize,
     counter: Arc<AtomicU64>,
     limit: u64,
-    deadline: Option<Instant>,
+    duration: Option<Duration>,
     generate: Generator,
     sink: Option<Sink>,
-) -> Report {
+    warm_up: Option<&'static str>,
+    barrier: Arc<tokio::sync::Barrier>,
+    start: Start,
+}
+
+async fn client_thread(shared: Shared, connections: usize) -> Report {
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .connector(awc::Connector::new().limit(connections.max(1)))
         .finish();
     let tasks: Vec<_> = (0..connections)
         .map(|_| {
-            let (client, base, counter, generate, sink) = (
-                client.clone(),
-                base.clone(),
-                counter.clone(),
-                generate.clone(),
-                sink.clone(),
-            );
+            let (client, shared) = (client.clone(), shared.clone());
             actix_web::rt::spawn(async move {
+                let Shared {
+                    base,
+                    counter,
+                    limit,
+                    duration,
+                    generate,
+                    sink,
+                    warm_up,
+                    barrier,
+                    start,
+                } = shared;
                 let mut report = Report::default();
                 let mut first = true;
+                if let Some(path) = warm_up {
+                    // Whatever the answer, every task reaches the barrier, or none would start.
+                    if let Ok(mut res) = client.get(format!("{base}{path}")).send().await {
+                        let _ = res.body().limit(1 << 20).await;
+                    }
+                    first = false;
+                    if barrier.wait().await.is_leader() {
+                        let _ = start.set((Instant::now(), crate::cpu::now()));
+                    }
+                }
+                let deadline = duration.and_then(|d| start.get().map(|(at, _)| *at + d));
                 loop {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         break;

@@ -246,7 +246,8 @@ fn main() {
         let (p, t) = (path.clone(), presses.clone());
         let rush = run(
             &a.base,
-            Plan::counted(256, presses.len() as u64),
+            // Readers wait on the event page: its listing opened their connections.
+            Plan::counted(256, presses.len() as u64).after_warm_up("/api/v1/events"),
             Arc::new(move |i| Request::post_empty(&p, Some(&t[i as usize]))),
         );
         let issued = rush.count(201);
