@@ -112,10 +112,12 @@ impl ClaimBatcher {
         }
         metrics::histogram!("voucher_claim_batch_size").record(users.len() as f64);
         let now = self.clock.now();
+        let started = std::time::Instant::now();
         let outcomes = match users.as_slice() {
             [one] => vec![self.vouchers.claim(*one, voucher, now).await],
             many => self.vouchers.claim_many(many, voucher, now).await,
         };
+        metrics::histogram!("voucher_claim_write_seconds").record(started.elapsed().as_secs_f64());
         for (outcome, answers) in outcomes.into_iter().zip(answers) {
             let mut answers = answers.into_iter();
             let repeat = match &outcome {
