@@ -218,3 +218,42 @@ impl HealthProbe for RedisProbe {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(prefix: &str) -> RedisBackend {
+        // Connecting only builds the pool; nothing is dialled.
+        RedisBackend::connect("redis://127.0.0.1:6379", 1, prefix).expect("a valid URL")
+    }
+
+    fn slots_on_this_thread() -> usize {
+        SLOTS.with_borrow(Vec::len)
+    }
+
+    #[test]
+    fn a_backend_and_its_clones_share_one_slot_per_thread() {
+        let first = backend("a:");
+        let same = first.clone();
+        assert!(Arc::ptr_eq(&first.slot(), &same.slot()));
+        let other = backend("b:");
+        assert!(!Arc::ptr_eq(&first.slot(), &other.slot()));
+        let elsewhere = std::thread::spawn(move || same.slot())
+            .join()
+            .expect("the thread ran");
+        assert!(!Arc::ptr_eq(&first.slot(), &elsewhere));
+    }
+
+    #[test]
+    fn slots_of_dropped_backends_are_pruned() {
+        let before = slots_on_this_thread();
+        let dropped = backend("gone:");
+        let _ = dropped.slot();
+        assert_eq!(slots_on_this_thread(), before + 1);
+        drop(dropped);
+        let kept = backend("kept:");
+        let _ = kept.slot();
+        assert_eq!(slots_on_this_thread(), before + 1);
+    }
+}
