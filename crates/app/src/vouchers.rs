@@ -188,6 +188,9 @@ impl VoucherService {
             return Err(Conflict::SoldOut.into());
         }
         let user = actor.user_id;
+        // From here the press counts as on its way, so that a write about to begin waits for
+        // the gate's answer to it rather than leaving it for the write after.
+        let press = self.batcher.on_the_way(id);
         let mut admission = hint(self.gate.admit(id, user).await, "admit");
         if admission == Some(Admission::Unknown) {
             // Seed the gate from the database, then ask again once.
@@ -200,6 +203,7 @@ impl VoucherService {
                 return Err(Conflict::AlreadyClaimed.into());
             }
             Some(Admission::SoldOut) => {
+                drop(press);
                 count_claim("sold_out", "gate");
                 // The gate's count can touch zero while admitted claims are still in flight,
                 // and a refused one gives its unit back: only the database's `remaining` says
@@ -217,7 +221,7 @@ impl VoucherService {
             _ => {}
         }
         let admitted = admission == Some(Admission::Admitted);
-        let outcome = self.batcher.claim(user, id).await;
+        let outcome = self.batcher.claim(press, user).await;
         let label = match &outcome {
             Ok(_) => "claimed",
             Err(ClaimError::AlreadyClaimed) => "already_claimed",
