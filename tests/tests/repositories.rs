@@ -283,6 +283,165 @@ async fn confirm_moves_counters_and_reports_each_refusal(backend: Backend) {
     ));
 }
 
+async fn a_batch_of_confirms_answers_each_as_one_after_another_would(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
+    let s = db.reservations();
+    let u = user(&db, "gail").await;
+    let a = reserve(&db, u, 1, 2, 4).await;
+    let b = reserve(&db, u, 1, 2, 4).await;
+    let c = reserve(&db, u, 1, 2, 4).await;
+    let d = reserve(&db, u, 5, 7, 3).await;
+    let e = reserve(&db, u, 9, 10, 1).await;
+    s.confirm(e, T0, confirm_note())
+        .await
+        .expect("confirmed alone");
+    // The batch's total for hour 1 (12) is over its capacity (10): a and b fit, c does not.
+    let asks = [a, b, c, d, e, ReservationId(999), a]
+        .into_iter()
+        .map(|id| (id, confirm_note()))
+        .collect();
+    let outcome = s.confirm_many(asks, T0).await;
+    assert_eq!(outcome.len(), 7);
+    for (i, id) in [(0, a), (1, b), (3, d)] {
+        let confirmed = outcome[i].as_ref().expect("confirmed");
+        assert_eq!(
+            (confirmed.id, confirmed.status),
+            (id, ReservationStatus::Confirmed)
+        );
+    }
+    assert!(matches!(
+        outcome[2],
+        Err(ChangeReservationError::InsufficientCapacity)
+    ));
+    assert!(matches!(
+        outcome[4],
+        Err(ChangeReservationError::StatusChanged(
+            ReservationStatus::Confirmed
+        ))
+    ));
+    assert!(matches!(outcome[5], Err(ChangeReservationError::NotFound)));
+    assert!(
+        matches!(
+            outcome[6],
+            Err(ChangeReservationError::StatusChanged(
+                ReservationStatus::Confirmed
+            ))
+        ),
+        "an id asked twice is confirmed once"
+    );
+    assert_eq!(confirmed_at(&db, 1).await, 8);
+    assert_eq!(
+        (confirmed_at(&db, 5).await, confirmed_at(&db, 6).await),
+        (3, 3)
+    );
+    assert_eq!(confirmed_at(&db, 7).await, 0);
+}
+
+async fn a_batch_of_confirms_that_fits_is_confirmed_whole(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
+    let s = db.reservations();
+    let u = user(&db, "hal").await;
+    let ids = [
+        reserve(&db, u, 1, 2, 5).await,
+        reserve(&db, u, 1, 3, 5).await,
+        reserve(&db, u, 2, 4, 5).await,
+        reserve(&db, u, 20, 21, 10).await,
+    ];
+    let done = reserve(&db, u, 30, 31, 1).await;
+    s.confirm(done, T0, confirm_note())
+        .await
+        .expect("confirmed alone");
+    // Asks the batch leaves out are answered as the one-by-one confirm would.
+    let left_out = [ids[0], done, ReservationId(999)];
+    let asks = ids
+        .iter()
+        .chain(&left_out)
+        .map(|id| (*id, confirm_note()))
+        .collect();
+    let outcome = s.confirm_many(asks, T0).await;
+    for (confirmed, id) in outcome.iter().zip(ids) {
+        assert_eq!(confirmed.as_ref().expect("confirmed").id, id);
+    }
+    assert!(
+        matches!(
+            outcome[4],
+            Err(ChangeReservationError::StatusChanged(
+                ReservationStatus::Confirmed
+            ))
+        ),
+        "an id asked twice is confirmed once"
+    );
+    assert!(matches!(
+        outcome[5],
+        Err(ChangeReservationError::StatusChanged(
+            ReservationStatus::Confirmed
+        ))
+    ));
+    assert!(matches!(outcome[6], Err(ChangeReservationError::NotFound)));
+    let mut counted = Vec::new();
+    for h in [1, 2, 3, 20, 30] {
+        counted.push(confirmed_at(&db, h).await);
+    }
+    assert_eq!(counted, [10, 10, 5, 10, 1]);
+}
+
+async fn racing_batches_of_confirms_never_pass_the_capacity(backend: Backend) {
+    let db = std::sync::Arc::new(db_with_slots(backend, 30).await);
+    let u = user(&db, "ivy").await;
+    // 80 pending reservations of one seat, some over one hour and some over two or three
+    // overlapping hours, confirmed by four batches at once: every slot ends at most full,
+    // and each counter equals the seats of the confirms that were answered yes.
+    let mut ids = Vec::new();
+    for i in 0..80 {
+        let (from, to) = match i % 4 {
+            0 | 1 => (1, 2),
+            2 => (1, 3),
+            _ => (2, 4),
+        };
+        ids.push((reserve(&db, u, from, to, 1).await, from, to));
+    }
+    let mut tasks = Vec::new();
+    for part in ids.chunks(20) {
+        let db = db.clone();
+        let part = part.to_vec();
+        tasks.push(tokio::spawn(async move {
+            let asks = part
+                .iter()
+                .map(|(id, _, _)| (*id, confirm_note()))
+                .collect();
+            let outcome = db.reservations().confirm_many(asks, T0).await;
+            part.into_iter().zip(outcome).collect::<Vec<_>>()
+        }));
+    }
+    let mut taken = [0u32; 5];
+    for task in tasks {
+        for ((_, from, to), outcome) in task.await.expect("batch") {
+            match outcome {
+                Ok(_) => {
+                    for h in from..to {
+                        taken[h as usize] += 1;
+                    }
+                }
+                Err(ChangeReservationError::InsufficientCapacity) => {}
+                Err(other) => panic!("unexpected refusal: {other:?}"),
+            }
+        }
+    }
+    for h in 1..4 {
+        let confirmed = confirmed_at(&db, h).await;
+        assert!(confirmed <= 30, "hour {h} past its capacity: {confirmed}");
+        assert_eq!(
+            confirmed, taken[h as usize],
+            "hour {h}: counter and answers disagree"
+        );
+    }
+    assert_eq!(
+        confirmed_at(&db, 1).await,
+        30,
+        "hour 1 has more asking than room"
+    );
+}
+
 async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen(backend: Backend) {
     let db = db_with_slots(backend, 10).await;
     let s = db.reservations();
@@ -462,6 +621,9 @@ async fn the_check_constraint_refuses_any_write_past_capacity(backend: Backend) 
 on_both_backends!(
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     users_are_created_found_case_insensitively_listed_and_updated,
+    a_batch_of_confirms_answers_each_as_one_after_another_would,
+    a_batch_of_confirms_that_fits_is_confirmed_whole,
+    racing_batches_of_confirms_never_pass_the_capacity,
     deleting_a_user_cancels_everything_frees_seats_and_frees_the_name,
     slots_are_ensured_idempotently_and_listed_in_order,
     create_checks_slots_exist_and_have_room,

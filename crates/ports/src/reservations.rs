@@ -120,6 +120,17 @@ pub trait ReservationRepository: Send + Sync {
         audit: AuditNote,
     ) -> Result<Reservation, ChangeReservationError>;
 
+    /// Several confirms, with one commit for the lot where the backend can: in a storm of
+    /// confirms on one slot, its row is then locked once per batch rather than once per
+    /// confirm. Each outcome, in the order asked, is what `confirm` would have answered had the
+    /// confirms run one after another. The capacity guard holds for the batch's total per
+    /// slot; an id asked twice is confirmed once, and its other ask hears `StatusChanged`.
+    async fn confirm_many(
+        &self,
+        asks: Vec<(ReservationId, AuditNote)>,
+        now: OffsetDateTime,
+    ) -> Vec<Result<Reservation, ChangeReservationError>>;
+
     /// `expected` -> cancelled; when `expected` is confirmed its seats are freed in the same
     /// transaction.
     ///

@@ -224,6 +224,80 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
     }
 }
 
+statement!(ConfirmBatchInOneStatement {
+    ids: Vec<i64>,
+    actors: Vec<Option<i64>>,
+    changes: Vec<String>,
+    now: i64,
+});
+
+/// PostgreSQL's confirm of several reservations in one statement, one commit for all of them:
+/// the same steps as `ConfirmInOneStatement`, over a list. Every listed reservation that is
+/// still pending, has not started and shows room in the statement's snapshot is flipped and
+/// audited; then the seats of all of them are added per slot, where `confirmed + seats <=
+/// capacity` for the slot's total. If any slot cannot take its total, the check divides by
+/// zero and the whole statement is rolled back: the caller then confirms them one by one. So
+/// the statement confirms all it flips or none, never a part, and a slot's guard holds for
+/// the sum. Slots are locked in ascending order first when the batch covers more than one.
+/// One row per flipped reservation; an id listed twice is flipped once.
+impl QueryFragment<diesel::pg::Pg> for ConfirmBatchInOneStatement {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH asked AS ( \
+                 SELECT DISTINCT ON (a.id) a.id, a.actor, a.changes \
+                 FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.actors)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.changes)?;
+        out.push_sql(
+            "::text[]) WITH ORDINALITY AS a(id, actor, changes, ord) \
+                 ORDER BY a.id, a.ord \
+             ), flipped AS ( UPDATE reservations r SET status = 'confirmed', updated_at = ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(" FROM asked a WHERE r.id = a.id AND r.status = 'pending' AND r.starts_at > ");
+        out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(
+            " AND (SELECT COUNT(*) FROM exam_slots s \
+                    WHERE s.starts_at >= r.starts_at AND s.starts_at < r.ends_at \
+                      AND s.confirmed + r.seats <= s.capacity) = (r.ends_at - r.starts_at) / 3600 \
+             RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
+                       r.updated_at, a.actor, a.changes \
+             ), audited AS ( \
+                 INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
+                 SELECT f.updated_at, f.actor, 'reservation.confirmed', 'reservation', f.id, \
+                        f.changes \
+                 FROM flipped f RETURNING id \
+             ), wanted AS ( \
+                 SELECT s.starts_at, SUM(f.seats) AS seats FROM exam_slots s JOIN flipped f \
+                   ON s.starts_at >= f.starts_at AND s.starts_at < f.ends_at \
+                 WHERE (SELECT COUNT(*) FROM audited) > 0 \
+                 GROUP BY s.starts_at \
+             ), locked AS ( \
+                 SELECT s.starts_at FROM exam_slots s JOIN wanted w ON w.starts_at = s.starts_at \
+                 WHERE (SELECT COUNT(*) FROM wanted) > 1 \
+                 ORDER BY s.starts_at \
+                 FOR UPDATE OF s \
+             ), taken AS ( \
+                 UPDATE exam_slots s SET confirmed = s.confirmed + w.seats \
+                 FROM wanted w \
+                 WHERE s.starts_at = w.starts_at AND s.confirmed + w.seats <= s.capacity \
+                   AND (SELECT COUNT(*) FROM locked) >= 0 \
+                 RETURNING s.starts_at \
+             ) \
+             SELECT f.id, f.user_id, f.starts_at, f.ends_at, f.seats, f.status, f.created_at, \
+                    f.updated_at, \
+                    1 / (CASE WHEN (SELECT COUNT(*) FROM taken) = (SELECT COUNT(*) FROM wanted) \
+                              THEN 1 ELSE 0 END) AS every_slot_took_the_seats \
+             FROM flipped f",
+        );
+        Ok(())
+    }
+}
+
 statement!(ClaimInOneStatement {
     user_id: i64,
     voucher_id: i64,

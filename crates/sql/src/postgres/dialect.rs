@@ -49,6 +49,32 @@ pub(super) async fn confirm_in_one_statement(
     )
 }
 
+/// Several confirms in one statement, one commit (`statements::ConfirmBatchInOneStatement`),
+/// prepared once per connection: a row for each reservation it confirmed. It confirms every
+/// one it flips or, when some slot cannot take the total, none (an error).
+pub(super) async fn confirm_batch_in_one_statement(
+    conn: &mut Db,
+    asks: &[(i64, &AuditNote)],
+    now: i64,
+) -> Option<QueryResult<Vec<ReservationRow>>> {
+    Some(
+        crate::statements::ConfirmBatchInOneStatement {
+            ids: asks.iter().map(|(id, _)| *id).collect(),
+            actors: asks
+                .iter()
+                .map(|(_, note)| note.actor.map(|a| a.0))
+                .collect(),
+            changes: asks
+                .iter()
+                .map(|(_, note)| crate::audit_json::changes(note))
+                .collect(),
+            now,
+        }
+        .load(conn)
+        .await,
+    )
+}
+
 /// Reads a reservation and locks it until the transaction ends.
 pub(super) async fn reservation_for_update(
     conn: &mut Db,

@@ -208,6 +208,31 @@ async fn confirm_in_one_statement(
     }
 }
 
+/// The reservations a batch statement confirmed, where the backend has one. None when it has
+/// not, or when the statement was refused as a whole (some slot could not take the batch's
+/// total) or failed: the caller then confirms every ask one by one, which decides each
+/// exactly.
+async fn confirm_batch_once(
+    conn: &mut Db,
+    asks: &[(ReservationId, AuditNote)],
+    now: i64,
+) -> Option<Vec<ReservationRow>> {
+    let asks: Vec<(i64, &AuditNote)> = asks.iter().map(|(id, note)| (id.0, note)).collect();
+    for _ in 0..crate::errors::ATTEMPTS {
+        match dialect::confirm_batch_in_one_statement(conn, &asks, now).await? {
+            Ok(rows) => return Some(rows),
+            Err(e) if crate::errors::is_transient(&e) => continue,
+            Err(e) => {
+                if !is_refused_take(&e) {
+                    tracing::warn!(error = %e, "a batch of confirms failed; confirming one by one");
+                }
+                return None;
+            }
+        }
+    }
+    None
+}
+
 async fn cancel_tx(
     conn: &mut Db,
     id: ReservationId,
@@ -431,6 +456,48 @@ impl ReservationRepository for Store {
         let mut conn = self.conn().await?;
         let outcome = retry_tx!(confirm_in_one_statement(&mut conn, id, secs(now), &audit).await);
         settle(&mut conn, id, ReservationStatus::Pending, outcome).await
+    }
+
+    async fn confirm_many(
+        &self,
+        asks: Vec<(ReservationId, AuditNote)>,
+        now: OffsetDateTime,
+    ) -> Vec<Result<Reservation, Change>> {
+        let mut conn = match self.conn().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                return asks
+                    .iter()
+                    .map(|_| Err(Change::Backend(e.clone())))
+                    .collect()
+            }
+        };
+        let now = secs(now);
+        let batch = confirm_batch_once(&mut conn, &asks, now).await;
+        let decided_by_batch = batch.is_some();
+        let mut flipped = batch.unwrap_or_default();
+        let mut outcome = Vec::with_capacity(asks.len());
+        for (id, note) in &asks {
+            // Taken out once used, so that an id asked twice is confirmed for one ask only.
+            let row = flipped
+                .iter()
+                .position(|row| row.id == id.0)
+                .map(|at| flipped.swap_remove(at));
+            let one = match row {
+                Some(row) => Ok(row),
+                // Left out by a batch that committed: in its snapshot this one was not
+                // pending, had started, was gone, or lacked room on its own; the rows as they
+                // are now say which.
+                None if decided_by_batch => match unflipped(&mut conn, *id, now).await {
+                    Ok(refused) => Err(TxError::Rule(refused)),
+                    Err(e) => Err(e),
+                },
+                // No batch (or it was refused whole): decided one by one.
+                None => retry_tx!(confirm_in_one_statement(&mut conn, *id, now, note).await),
+            };
+            outcome.push(settle(&mut conn, *id, ReservationStatus::Pending, one).await);
+        }
+        outcome
     }
 
     async fn cancel(

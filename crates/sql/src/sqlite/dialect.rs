@@ -37,6 +37,15 @@ pub(super) async fn confirm_in_one_statement(
     None
 }
 
+/// SQLite has no batch statement: the caller confirms one by one in one transaction.
+pub(super) async fn confirm_batch_in_one_statement(
+    _conn: &mut Db,
+    _asks: &[(i64, &AuditNote)],
+    _now: i64,
+) -> Option<QueryResult<Vec<ReservationRow>>> {
+    None
+}
+
 /// Reads a reservation through a no-op write, which takes the database's write lock: nothing
 /// can change it between this read and the writes that follow in the same transaction.
 pub(super) async fn reservation_for_update(

@@ -234,6 +234,22 @@ impl ReservationRepository for SqliteStore {
             .await
     }
 
+    async fn confirm_many(
+        &self,
+        asks: Vec<(ReservationId, AuditNote)>,
+        now: OffsetDateTime,
+    ) -> Vec<Result<Reservation, ChangeReservationError>> {
+        let count = asks.len();
+        let outcome = self
+            .run(|r| async move { Ok::<_, BackendError>(r.confirm_many(asks, now).await) })
+            .await;
+        outcome.unwrap_or_else(|e| {
+            (0..count)
+                .map(|_| Err(ChangeReservationError::Backend(e.clone())))
+                .collect()
+        })
+    }
+
     async fn cancel(
         &self,
         id: ReservationId,
