@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 mod claim_batch;
+mod confirm_batch;
 pub mod day_cache;
 pub mod error;
 pub mod idempotency;

@@ -11,6 +11,7 @@
 
 use crate::audit;
 use crate::auth::AuthService;
+use crate::confirm_batch::ConfirmBatcher;
 use crate::error::AppError;
 use crate::locking::with_lock;
 use crate::policy::BookingPolicy;
@@ -52,6 +53,7 @@ pub struct ReservationService {
     cache: Arc<dyn SharedCache>,
     clock: Arc<dyn Clock>,
     policy: BookingPolicy,
+    confirms: Arc<ConfirmBatcher>,
 }
 
 impl std::fmt::Debug for ReservationService {
@@ -82,6 +84,7 @@ impl ReservationService {
             cache: deps.cache.clone(),
             clock: deps.clock.clone(),
             policy: deps.policy,
+            confirms: ConfirmBatcher::new(deps.reservations.clone(), deps.clock.clone()),
         }
     }
 
@@ -249,7 +252,7 @@ impl ReservationService {
     ) -> Result<Reservation, AppError> {
         let now = self.clock.now();
         let note = audit::confirm(actor, now, id.0);
-        match self.reservations.confirm(id, now, note).await {
+        match self.confirms.confirm(id, note).await {
             Ok(confirmed) => {
                 self.counters_changed(&[&confirmed.range]).await;
                 Ok(confirmed)

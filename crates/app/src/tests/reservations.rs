@@ -519,3 +519,45 @@ async fn list_own_only_asks_for_the_actors_reservations() {
         .expect("listed");
     assert_eq!(page.total, 1);
 }
+
+#[tokio::test]
+async fn confirms_that_arrive_together_share_one_write() {
+    let mut m = Mocks::default();
+    // One write for the three, each with its own audit note; each answer reaches its own
+    // caller.
+    m.reservations.expect_confirm().never();
+    m.reservations
+        .expect_confirm_many()
+        .withf(|asks, _| {
+            asks.iter().map(|(id, note)| (id.0, note.target_id)).eq([
+                (7, Some(7)),
+                (8, Some(8)),
+                (9, Some(9)),
+            ])
+        })
+        .times(1)
+        .returning(|_, _| {
+            vec![
+                Ok(reservation(7, Confirmed)),
+                Ok(reservation(8, Confirmed)),
+                Err(ChangeReservationError::InsufficientCapacity),
+            ]
+        });
+    m.cache.expect_days_changed().times(2).returning(|_| Ok(()));
+    let services = Arc::new(m.services());
+    let confirm = |id: i64| {
+        let s = services.clone();
+        tokio::spawn(async move { s.reservations.confirm(&ADMIN, ReservationId(id)).await })
+    };
+    // On this one-thread runtime the tasks run in order once the test yields: 7 starts the
+    // writer, and 8 and 9 are queued before the writer first runs.
+    let (seven, eight, nine) = (confirm(7), confirm(8), confirm(9));
+    assert_eq!(seven.await.expect("task").expect("7").id.0, 7);
+    assert_eq!(eight.await.expect("task").expect("8").id.0, 8);
+    assert!(matches!(
+        nine.await.expect("task"),
+        Err(AppError::Conflict(
+            crate::error::Conflict::InsufficientCapacity
+        ))
+    ));
+}
