@@ -45,6 +45,8 @@ pub(crate) struct ClaimBatcher {
     /// The presses on their way to a write, per voucher, that no write has begun waiting for.
     /// A voucher is present exactly while some are.
     waves: Mutex<HashMap<VoucherId, Arc<Wave>>>,
+    /// `MOST_WAIT_FOR_PRESSES_ON_THEIR_WAY`, but for tests.
+    most_wait: Duration,
 }
 
 /// Presses of one voucher on their way to the batcher.
@@ -91,6 +93,7 @@ impl ClaimBatcher {
             clock,
             waiting: Mutex::default(),
             waves: Mutex::default(),
+            most_wait: MOST_WAIT_FOR_PRESSES_ON_THEIR_WAY,
         })
     }
 
@@ -173,7 +176,7 @@ impl ClaimBatcher {
     }
 
     /// Waits until the presses of `voucher` that are on their way now have been queued or
-    /// turned away (at most `MOST_WAIT_FOR_PRESSES_ON_THEIR_WAY`). Presses that start later
+    /// turned away (at most `most_wait`). Presses that start later
     /// form a new wave, which the next write waits for.
     async fn wait_for_presses_on_their_way(&self, voucher: VoucherId) {
         let wave = self
@@ -195,7 +198,7 @@ impl ClaimBatcher {
                 notified.await;
             }
         };
-        let _ = tokio::time::timeout(MOST_WAIT_FOR_PRESSES_ON_THEIR_WAY, all_arrived).await;
+        let _ = tokio::time::timeout(self.most_wait, all_arrived).await;
     }
 
     /// Stores one batch and answers each caller. A user twice in one batch (a double press)
@@ -284,10 +287,17 @@ mod tests {
         }
     }
 
-    fn batcher(vouchers: MockVoucherRepository) -> Arc<ClaimBatcher> {
+    /// A batcher whose writes wait at most `most_wait` for presses on their way.
+    fn batcher(vouchers: MockVoucherRepository, most_wait: Duration) -> Arc<ClaimBatcher> {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
-        ClaimBatcher::new(Arc::new(vouchers), Arc::new(clock))
+        Arc::new(ClaimBatcher {
+            vouchers: Arc::new(vouchers),
+            clock: Arc::new(clock),
+            waiting: Mutex::default(),
+            waves: Mutex::default(),
+            most_wait,
+        })
     }
 
     /// Lets every task that can run, run (the test runtime has one thread).
@@ -297,7 +307,7 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_write_waits_for_the_presses_already_on_their_way() {
         let mut vouchers = MockVoucherRepository::new();
         // One write for both: the second press was in the gate when the first was queued.
@@ -307,7 +317,8 @@ mod tests {
             .withf(|users, voucher, _| users == [UserId(1), UserId(2)] && *voucher == VOUCHER)
             .returning(|users, _, _| users.iter().map(|u| Ok(claim_of(*u))).collect());
         vouchers.expect_claim().never();
-        let batcher = batcher(vouchers);
+        // A bound far beyond this test's run: only the press's arrival ends the wait.
+        let batcher = batcher(vouchers, Duration::from_secs(600));
         let in_the_gate = batcher.on_the_way(VOUCHER);
         let first = tokio::spawn({
             let batcher = batcher.clone();
@@ -329,20 +340,19 @@ mod tests {
         );
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn a_press_turned_away_or_stuck_in_the_gate_does_not_hold_the_write_back() {
         let mut vouchers = MockVoucherRepository::new();
         vouchers
             .expect_claim()
             .times(2)
             .returning(|user, _, _| Ok(claim_of(user)));
-        let batcher = batcher(vouchers);
+        let batcher = batcher(vouchers, Duration::from_millis(1));
         // Turned away by the gate: counted out at once.
         drop(batcher.on_the_way(VOUCHER));
         let press = batcher.on_the_way(VOUCHER);
         assert!(batcher.claim(press, UserId(1)).await.is_ok());
-        // Stuck in the gate: the write goes ahead once the bound has passed (the paused clock
-        // jumps to it as soon as nothing else can run).
+        // Stuck in the gate: the write goes ahead once the bound has passed.
         let stuck = batcher.on_the_way(VOUCHER);
         let press = batcher.on_the_way(VOUCHER);
         assert!(batcher.claim(press, UserId(2)).await.is_ok());
@@ -351,7 +361,7 @@ mod tests {
 
     #[tokio::test]
     async fn presses_leave_no_trace_once_they_are_all_counted_out() {
-        let batcher = batcher(MockVoucherRepository::new());
+        let batcher = batcher(MockVoucherRepository::new(), Duration::from_millis(1));
         // Presses for vouchers that do not exist are turned away and must not pile up.
         for id in 0..100 {
             let a = batcher.on_the_way(VoucherId(id));
