@@ -146,6 +146,12 @@ where
     Ok(())
 }
 
+/// The confirms' guard on reservation `r` before it is flipped: every hour it covers has a slot
+/// with room for its seats, read without locks (the locked, guarded take stays the guard).
+const HAS_ROOM_ON_ITS_OWN: &str = " AND (SELECT COUNT(*) FROM exam_slots s \
+       WHERE s.starts_at >= r.starts_at AND s.starts_at < r.ends_at \
+         AND s.confirmed + r.seats <= s.capacity) = (r.ends_at - r.starts_at) / 3600";
+
 statement!(ConfirmInOneStatement {
     id: i64,
     now: i64,
@@ -177,11 +183,9 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
         out.push_bind_param::<BigInt, _>(&self.now)?;
         // A read without locks first: once a slot is full, a confirm that cannot fit writes
         // nothing and waits for no lock (the locked take below stays the guard).
+        out.push_sql(HAS_ROOM_ON_ITS_OWN);
         out.push_sql(
-            " AND (SELECT COUNT(*) FROM exam_slots s \
-                    WHERE s.starts_at >= r.starts_at AND s.starts_at < r.ends_at \
-                      AND s.confirmed + r.seats <= s.capacity) = (r.ends_at - r.starts_at) / 3600 \
-             RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
+            " RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
                        r.updated_at \
              ), audited AS ( \
                  INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
@@ -260,11 +264,9 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmBatchInOneStatement {
         out.push_bind_param::<BigInt, _>(&self.now)?;
         out.push_sql(" FROM asked a WHERE r.id = a.id AND r.status = 'pending' AND r.starts_at > ");
         out.push_bind_param::<BigInt, _>(&self.now)?;
+        out.push_sql(HAS_ROOM_ON_ITS_OWN);
         out.push_sql(
-            " AND (SELECT COUNT(*) FROM exam_slots s \
-                    WHERE s.starts_at >= r.starts_at AND s.starts_at < r.ends_at \
-                      AND s.confirmed + r.seats <= s.capacity) = (r.ends_at - r.starts_at) / 3600 \
-             RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
+            " RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
                        r.updated_at, a.actor, a.changes \
              ), audited AS ( \
                  INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
