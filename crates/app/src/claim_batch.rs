@@ -18,6 +18,7 @@
 //! The writer runs as a task of its own, not inside any one request, so a client that hangs up
 //! cannot abandon the claims of the others half-way.
 
+use crate::group_queue::GroupQueue;
 use domain::voucher::{Claim, VoucherId};
 use domain::UserId;
 use ports::{ClaimError, Clock, VoucherRepository};
@@ -39,9 +40,8 @@ type Answer = oneshot::Sender<Result<Claim, ClaimError>>;
 pub(crate) struct ClaimBatcher {
     vouchers: Arc<dyn VoucherRepository>,
     clock: Arc<dyn Clock>,
-    /// Claims waiting for a write, per voucher. A voucher is present exactly while a writer
-    /// task runs for it.
-    waiting: Mutex<HashMap<VoucherId, Vec<(UserId, Answer)>>>,
+    /// Claims waiting for a write, per voucher.
+    waiting: GroupQueue<VoucherId, (UserId, Answer)>,
     /// The presses on their way to a write, per voucher, that no write has begun waiting for.
     /// A voucher is present exactly while some are.
     waves: Mutex<HashMap<VoucherId, Arc<Wave>>>,
@@ -91,7 +91,7 @@ impl ClaimBatcher {
         Arc::new(Self {
             vouchers,
             clock,
-            waiting: Mutex::default(),
+            waiting: GroupQueue::default(),
             waves: Mutex::default(),
             most_wait: MOST_WAIT_FOR_PRESSES_ON_THEIR_WAY,
         })
@@ -122,19 +122,7 @@ impl ClaimBatcher {
     ) -> Result<Claim, ClaimError> {
         let voucher = press.voucher;
         let (answer, outcome) = oneshot::channel();
-        let start_writer = {
-            let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-            match waiting.get_mut(&voucher) {
-                Some(queue) => {
-                    queue.push((user, answer));
-                    false
-                }
-                None => {
-                    waiting.insert(voucher, vec![(user, answer)]);
-                    true
-                }
-            }
-        };
+        let start_writer = self.waiting.push(voucher, (user, answer));
         // Queued first, counted out second: a write that waits for this press finds it queued.
         drop(press);
         if start_writer {
@@ -149,35 +137,20 @@ impl ClaimBatcher {
 
     /// Writes `voucher`'s waiting claims, a batch at a time, until none are left.
     async fn write_while_waiting(self: Arc<Self>, voucher: VoucherId) {
-        // Should this task end early (a panic), the voucher's queue goes with it: its callers
-        // are answered with an error, and the next claim starts a new writer.
-        let mut guard = QueueGuard {
-            batcher: &self,
-            voucher,
-            finished: false,
-        };
+        let guard = self.waiting.writer(voucher);
         loop {
             self.wait_for_presses_on_their_way(voucher).await;
-            let batch = {
-                let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-                let Some(queue) = waiting.get_mut(&voucher) else {
-                    break;
-                };
-                if queue.is_empty() {
-                    waiting.remove(&voucher);
-                    break;
-                }
-                let n = queue.len().min(MOST_PER_WRITE);
-                queue.drain(..n).collect::<Vec<_>>()
+            let Some(batch) = self.waiting.next_batch(voucher, MOST_PER_WRITE) else {
+                break;
             };
             self.write(voucher, batch).await;
         }
-        guard.finished = true;
+        guard.finished();
     }
 
     /// Waits until the presses of `voucher` that are on their way now have been queued or
-    /// turned away (at most `most_wait`). Presses that start later
-    /// form a new wave, which the next write waits for.
+    /// turned away (at most `most_wait`). Presses that start later form a new wave, which the
+    /// next write waits for.
     async fn wait_for_presses_on_their_way(&self, voucher: VoucherId) {
         let wave = self
             .waves
@@ -239,25 +212,6 @@ impl ClaimBatcher {
     }
 }
 
-/// Removes a voucher's queue if its writer ends without emptying it.
-struct QueueGuard<'a> {
-    batcher: &'a ClaimBatcher,
-    voucher: VoucherId,
-    finished: bool,
-}
-
-impl Drop for QueueGuard<'_> {
-    fn drop(&mut self) {
-        if !self.finished {
-            self.batcher
-                .waiting
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&self.voucher);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,7 +248,7 @@ mod tests {
         Arc::new(ClaimBatcher {
             vouchers: Arc::new(vouchers),
             clock: Arc::new(clock),
-            waiting: Mutex::default(),
+            waiting: GroupQueue::default(),
             waves: Mutex::default(),
             most_wait,
         })

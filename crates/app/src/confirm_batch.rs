@@ -11,23 +11,24 @@
 //! The writer runs as a task of its own, not inside any one request, so an admin who hangs up
 //! cannot abandon the confirms of the others half-way.
 
+use crate::group_queue::GroupQueue;
 use domain::audit::AuditNote;
 use domain::{Reservation, ReservationId};
 use ports::{BackendError, ChangeReservationError, Clock, ReservationRepository};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use tokio::sync::oneshot;
 
 /// The most confirms one write stores; more waiting go in the next one.
 const MOST_PER_WRITE: usize = 200;
 
 type Outcome = Result<Reservation, ChangeReservationError>;
-type Waiting = Vec<(ReservationId, AuditNote, oneshot::Sender<Outcome>)>;
+type Waiting = (ReservationId, AuditNote, oneshot::Sender<Outcome>);
 
 pub(crate) struct ConfirmBatcher {
     reservations: Arc<dyn ReservationRepository>,
     clock: Arc<dyn Clock>,
-    /// Confirms waiting for a write: `Some` exactly while a writer task runs.
-    waiting: Mutex<Option<Waiting>>,
+    /// Confirms waiting for a write, all under one key: any confirms can share a statement.
+    waiting: GroupQueue<(), Waiting>,
 }
 
 impl ConfirmBatcher {
@@ -38,7 +39,7 @@ impl ConfirmBatcher {
         Arc::new(Self {
             reservations,
             clock,
-            waiting: Mutex::default(),
+            waiting: GroupQueue::default(),
         })
     }
 
@@ -46,19 +47,7 @@ impl ConfirmBatcher {
     /// outcome.
     pub(crate) async fn confirm(self: &Arc<Self>, id: ReservationId, note: AuditNote) -> Outcome {
         let (answer, outcome) = oneshot::channel();
-        let start_writer = {
-            let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-            match waiting.as_mut() {
-                Some(queue) => {
-                    queue.push((id, note, answer));
-                    false
-                }
-                None => {
-                    *waiting = Some(vec![(id, note, answer)]);
-                    true
-                }
-            }
-        };
+        let start_writer = self.waiting.push((), (id, note, answer));
         if start_writer {
             tokio::spawn(self.clone().write_while_waiting());
         }
@@ -71,32 +60,14 @@ impl ConfirmBatcher {
 
     /// Writes the waiting confirms, a batch at a time, until none are left.
     async fn write_while_waiting(self: Arc<Self>) {
-        // Should this task end early (a panic), the queue goes with it: its callers are
-        // answered with an error, and the next confirm starts a new writer.
-        let mut guard = QueueGuard {
-            batcher: &self,
-            finished: false,
-        };
-        loop {
-            let batch = {
-                let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-                match waiting.as_mut() {
-                    Some(queue) if !queue.is_empty() => {
-                        let n = queue.len().min(MOST_PER_WRITE);
-                        queue.drain(..n).collect::<Vec<_>>()
-                    }
-                    _ => {
-                        *waiting = None;
-                        break;
-                    }
-                }
-            };
+        let guard = self.waiting.writer(());
+        while let Some(batch) = self.waiting.next_batch((), MOST_PER_WRITE) {
             self.write(batch).await;
         }
-        guard.finished = true;
+        guard.finished();
     }
 
-    async fn write(&self, batch: Waiting) {
+    async fn write(&self, batch: Vec<Waiting>) {
         metrics::histogram!("reservation_confirm_batch_size").record(batch.len() as f64);
         let now = self.clock.now();
         let (asks, answers): (Vec<_>, Vec<_>) = batch
@@ -109,24 +80,6 @@ impl ConfirmBatcher {
         };
         for (outcome, answer) in outcomes.into_iter().zip(answers) {
             let _ = answer.send(outcome);
-        }
-    }
-}
-
-/// Empties the queue if its writer ends without doing so.
-struct QueueGuard<'a> {
-    batcher: &'a ConfirmBatcher,
-    finished: bool,
-}
-
-impl Drop for QueueGuard<'_> {
-    fn drop(&mut self) {
-        if !self.finished {
-            *self
-                .batcher
-                .waiting
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = None;
         }
     }
 }

@@ -11,6 +11,7 @@ mod claim_batch;
 mod confirm_batch;
 pub mod day_cache;
 pub mod error;
+mod group_queue;
 pub mod idempotency;
 mod locking;
 pub mod policy;
