@@ -6,9 +6,43 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Password verifications per second that argon2id with the service's parameters (the crate's
-/// defaults) manages on all cores at once, with nothing else around it.
-pub fn argon2_verifications_per_second(run_for: Duration) -> f64 {
+/// Raw argon2id verifications counted over one or more slices of time.
+#[derive(Debug, Default, Clone)]
+pub struct Count {
+    done: u64,
+    elapsed: Duration,
+    /// Each slice's own rate, to show how much the host drifted.
+    slice_rates: Vec<f64>,
+}
+
+impl Count {
+    pub fn per_second(&self) -> f64 {
+        self.done as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// "71/s (slices 53-94/s)": the whole rate and the range of the slices'.
+    pub fn spread(&self) -> String {
+        let low = self
+            .slice_rates
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let high = self.slice_rates.iter().copied().fold(0.0, f64::max);
+        format!("{:.0}/s (slices {low:.0}-{high:.0}/s)", self.per_second())
+    }
+}
+
+impl std::ops::AddAssign for Count {
+    fn add_assign(&mut self, other: Self) {
+        self.done += other.done;
+        self.elapsed += other.elapsed;
+        self.slice_rates.extend(other.slice_rates);
+    }
+}
+
+/// Password verifications that argon2id with the service's parameters (the crate's defaults)
+/// manages on all cores at once, with nothing else around it, in `run_for`.
+pub fn argon2_verifications(run_for: Duration) -> Count {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let done = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -38,7 +72,12 @@ pub fn argon2_verifications_per_second(run_for: Duration) -> f64 {
     for t in threads {
         let _ = t.join();
     }
-    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+    let (done, elapsed) = (done.load(Ordering::Relaxed), started.elapsed());
+    Count {
+        done,
+        elapsed,
+        slice_rates: vec![done as f64 / elapsed.as_secs_f64().max(1e-9)],
+    }
 }
 
 /// Samples a process's resident set every 50 ms and keeps the maximum.
