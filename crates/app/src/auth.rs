@@ -126,15 +126,21 @@ impl AuthService {
                 .collect(),
             client: client.to_owned(),
         };
-        match self.throttle.check(&attempt).await {
+        let failures_on_record = match self.throttle.check(&attempt).await {
             Ok(Throttle::Wait(wait)) => return Err(AppError::Throttled(wait)),
-            Ok(Throttle::Allowed) => {}
+            Ok(Throttle::Allowed { failures_on_record }) => failures_on_record,
             // The hash still protects the account; an outage of the counters must not lock
             // everyone out.
-            Err(e) => tracing::warn!(error = %e, "log-in throttle unreachable; not applied"),
-        }
+            Err(e) => {
+                tracing::warn!(error = %e, "log-in throttle unreachable; not applied");
+                true
+            }
+        };
         let outcome = self.check_credentials(username, password).await;
         let recorded = match &outcome {
+            // A failure recorded since the check (another client's) stays: clearing is a
+            // convenience for the account's owner, not a guarantee.
+            Ok(_) if !failures_on_record => Ok(()),
             Ok(_) => self.throttle.succeeded(&attempt).await,
             Err(AppError::Unauthenticated(Unauthenticated::BadCredentials)) => {
                 self.throttle.failed(&attempt).await
@@ -164,11 +170,7 @@ impl AuthService {
                     .tokens
                     .issue(&user, self.clock.now())
                     .map_err(|e| AppError::Backend(ports::BackendError::new(e)))?;
-                // Warm the cache now, while the request is slow anyway: the session's first
-                // requests (a drop's one press) then need no database read.
-                if let Err(e) = self.rebuild(user.id).await {
-                    tracing::debug!(error = %e, "could not warm the session cache at log-in");
-                }
+                self.warm(user.id).await;
                 Ok(issued)
             }
             _ => Err(Unauthenticated::BadCredentials.into()),
@@ -251,6 +253,23 @@ impl AuthService {
             .session_state(user, self.clock.now())
             .await?
             .ok_or_else(|| Unauthenticated::SessionEnded.into())
+    }
+
+    /// Makes sure the cache holds `user`'s session state, at log-in, while the request is slow
+    /// anyway: the session's first requests (a drop's one press) then need no database read.
+    /// A state already cached is left as it is, since every change of it is pushed when it
+    /// happens; only a missing one costs the record's read.
+    async fn warm(&self, user: UserId) {
+        match self.cache.view(user, None).await {
+            Ok(view) if view.session.is_some() => {}
+            Ok(_) => {
+                if let Err(e) = self.rebuild(user).await {
+                    tracing::debug!(error = %e, "could not warm the session cache at log-in");
+                }
+            }
+            // Nothing to warm: requests read the record until the cache is back.
+            Err(e) => tracing::debug!(error = %e, "shared cache unreachable at log-in"),
+        }
     }
 
     /// Reads the record and puts it in the cache (unless the cache holds a later one).

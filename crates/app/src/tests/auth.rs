@@ -126,8 +126,8 @@ async fn log_in_with_unknown_user_still_hashes_and_fails_like_a_wrong_password()
     }
 }
 
-#[tokio::test]
-async fn log_in_issues_a_token_for_the_right_password() {
+/// Mocks for a log-in of user 1 with the right password; the session cache answers `cached`.
+fn right_password_log_in(cached: Result<Option<SessionState>, ()>) -> Mocks {
     let mut m = Mocks::default();
     m.users.expect_credentials().returning(|_| {
         Ok(Some(StoredCredentials {
@@ -142,15 +142,50 @@ async fn log_in_issues_a_token_for_the_right_password() {
             claims: claims(u.id.0, u.session_version),
         })
     });
-    // The session cache is warmed at log-in, so the first requests need no database read.
-    m.expect_session_push(1);
-    let t = m
-        .services()
+    m.cache
+        .expect_view()
+        .withf(|u, day| *u == UserId(1) && day.is_none())
+        .times(1)
+        .returning(move |_, _| {
+            cached
+                .clone()
+                .map(|session| CachedView { session, day: None })
+                .map_err(|()| BackendError::msg("down"))
+        });
+    m
+}
+
+async fn log_in_user1(m: Mocks) -> IssuedToken {
+    m.services()
         .auth
         .log_in("user1", "right one", "127.0.0.1")
         .await
-        .expect("token");
-    assert_eq!(t.token, "jwt");
+        .expect("token")
+}
+
+#[tokio::test]
+async fn log_in_issues_a_token_and_warms_a_missing_session_state() {
+    let mut m = right_password_log_in(Ok(None));
+    // Not cached: the record is read and pushed, so the first requests need no database read.
+    m.expect_session_push(1);
+    assert_eq!(log_in_user1(m).await.token, "jwt");
+}
+
+#[tokio::test]
+async fn log_in_leaves_a_cached_session_state_alone() {
+    // Every change of a state is pushed when it happens, so a cached one is current.
+    let mut m = right_password_log_in(Ok(Some(state(1, Role::User))));
+    m.users.expect_session_state().never();
+    m.cache.expect_keep_session().never();
+    assert_eq!(log_in_user1(m).await.token, "jwt");
+}
+
+#[tokio::test]
+async fn log_in_works_while_the_cache_is_down() {
+    let mut m = right_password_log_in(Err(()));
+    m.users.expect_session_state().never();
+    m.cache.expect_keep_session().never();
+    assert_eq!(log_in_user1(m).await.token, "jwt");
 }
 
 fn state(user_id: i64, role: Role) -> SessionState {
