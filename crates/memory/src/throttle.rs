@@ -53,14 +53,16 @@ impl LoginThrottle for MemoryThrottle {
         let now = Instant::now();
         let buckets = guard(&self.buckets);
         let mut wait = Duration::ZERO;
-        for (key, cap) in self.limits.keys(attempt) {
+        let [pair, account, client] = self.limits.keys(attempt);
+        let failures_on_record = buckets.contains_key(&pair.0) || buckets.contains_key(&account.0);
+        for (key, cap) in [pair, account, client] {
             let tokens = self.refilled(buckets.get(&key), cap, now);
             if tokens < 1.0 {
                 wait = wait.max(Duration::from_secs_f64((1.0 - tokens) / self.rate(cap)));
             }
         }
         Ok(if wait.is_zero() {
-            Throttle::Allowed
+            Throttle::Allowed { failures_on_record }
         } else {
             Throttle::Wait(wait)
         })
@@ -99,6 +101,12 @@ impl LoginThrottle for MemoryThrottle {
 mod tests {
     use super::*;
 
+    fn clean() -> Throttle {
+        Throttle::Allowed {
+            failures_on_record: false,
+        }
+    }
+
     fn attempt(account: &str, client: &str) -> Attempt {
         Attempt {
             account: account.into(),
@@ -116,9 +124,16 @@ mod tests {
         };
         let t = MemoryThrottle::new(limits);
         let a = attempt("alice", "10.0.0.1");
+        assert_eq!(t.check(&a).await.expect("check"), clean());
         for _ in 0..3 {
-            assert_eq!(t.check(&a).await.expect("check"), Throttle::Allowed);
             t.failed(&a).await.expect("failed");
+            assert!(matches!(
+                t.check(&a).await.expect("check"),
+                Throttle::Wait(_)
+                    | Throttle::Allowed {
+                        failures_on_record: true
+                    }
+            ));
         }
         let Throttle::Wait(wait) = t.check(&a).await.expect("check") else {
             panic!("throttled after 3 failures");
@@ -126,8 +141,19 @@ mod tests {
         assert!(wait > Duration::from_secs(10) && wait <= Duration::from_secs(20));
         // Another address for the same account is not held back by the pair limit.
         let b = attempt("alice", "10.0.0.2");
-        assert_eq!(t.check(&b).await.expect("check"), Throttle::Allowed);
+        assert_eq!(
+            t.check(&b).await.expect("check"),
+            Throttle::Allowed {
+                failures_on_record: true
+            },
+            "the account's own count has failures"
+        );
         t.succeeded(&a).await.expect("cleared");
-        assert_eq!(t.check(&a).await.expect("check"), Throttle::Allowed);
+        assert_eq!(t.check(&a).await.expect("check"), clean());
+        // The address's count is not cleared, and is no account's record.
+        assert_eq!(
+            t.check(&attempt("bob", "10.0.0.1")).await.expect("check"),
+            clean()
+        );
     }
 }

@@ -16,7 +16,9 @@ pub struct Attempt {
 /// The throttle's answer before a log-in is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Throttle {
-    Allowed,
+    /// The attempt may be checked. `failures_on_record`: the account has failures that a
+    /// success clears; without any, a success has nothing to clear and skips the store.
+    Allowed { failures_on_record: bool },
     /// Too many failures lately: try again after this long.
     Wait(Duration),
 }

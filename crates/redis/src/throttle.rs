@@ -8,18 +8,21 @@ use ports::{Attempt, BackendError, LoginThrottle, Throttle, ThrottleLimits};
 use std::sync::LazyLock;
 use std::time::Duration;
 
-/// KEYS: the buckets. ARGV: `check` or `fail`, the window in ms, then each bucket's capacity.
-/// Returns the milliseconds to wait (0: allowed). `fail` takes one token from every bucket.
+/// KEYS: the buckets, the account's two first (the ones a success clears). ARGV: `check` or
+/// `fail`, the window in ms, then each bucket's capacity. Returns the milliseconds to wait (0:
+/// allowed) and whether either of the account's buckets exists. `fail` takes one token from
+/// every bucket.
 static BUCKETS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r#"local t = redis.call("TIME")
            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
            local op, window = ARGV[1], tonumber(ARGV[2])
-           local wait = 0
+           local wait, on_record = 0, 0
            for i, key in ipairs(KEYS) do
                local cap = tonumber(ARGV[2 + i])
                local rate = cap / window
                local state = redis.call("HMGET", key, "tokens", "at")
+               if i <= 2 and state[1] then on_record = 1 end
                local tokens = tonumber(state[1]) or cap
                local at = tonumber(state[2]) or now
                tokens = math.min(cap, tokens + (now - at) * rate)
@@ -32,7 +35,7 @@ static BUCKETS: LazyLock<Script> = LazyLock::new(|| {
                    if w > wait then wait = w end
                end
            end
-           return wait"#,
+           return {wait, on_record}"#,
     )
 });
 
@@ -47,7 +50,7 @@ impl RedisThrottle {
         Self { backend, limits }
     }
 
-    async fn buckets(&self, attempt: &Attempt, op: &str) -> Result<u64, BackendError> {
+    async fn buckets(&self, attempt: &Attempt, op: &str) -> Result<(u64, bool), BackendError> {
         let keys = self.limits.keys(attempt);
         let mut script = BUCKETS.prepare_invoke();
         for (key, _) in &keys {
@@ -69,8 +72,8 @@ impl RedisThrottle {
 impl LoginThrottle for RedisThrottle {
     async fn check(&self, attempt: &Attempt) -> Result<Throttle, BackendError> {
         Ok(match self.buckets(attempt, "check").await? {
-            0 => Throttle::Allowed,
-            ms => Throttle::Wait(Duration::from_millis(ms)),
+            (0, failures_on_record) => Throttle::Allowed { failures_on_record },
+            (ms, _) => Throttle::Wait(Duration::from_millis(ms)),
         })
     }
 

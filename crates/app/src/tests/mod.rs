@@ -56,9 +56,11 @@ pub struct Mocks {
 impl Mocks {
     pub fn services(mut self) -> Services {
         // Log-in throttling has its own adapter tests; here it lets everything through.
-        self.throttle
-            .expect_check()
-            .returning(|_| Ok(ports::Throttle::Allowed));
+        self.throttle.expect_check().returning(|_| {
+            Ok(ports::Throttle::Allowed {
+                failures_on_record: true,
+            })
+        });
         self.throttle.expect_failed().returning(|_| Ok(()));
         self.throttle.expect_succeeded().returning(|_| Ok(()));
         let mut clock = MockClock::new();
