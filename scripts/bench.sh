@@ -99,8 +99,11 @@ read -r first last actor < <(psql -qAt -F ' ' "$DATABASE_URL" -c "
 confirm_tps=$(pg_rate bin/bench/pgbench/w3_confirm.sql -D first="$first" -D last="$last" -D actor="$actor")
 psql -q "$DATABASE_URL" -c "DELETE FROM reservations WHERE starts_at = $hot" >/dev/null
 echo "   pgbench ($pool clients, prepared): W2 insert $insert_tps/s, W3 hot-row update $update_tps/s, W3 confirm statement $confirm_tps/s"
+# Each workload starts on a settled database: the rows the one before it (or the ceilings above)
+# left behind are vacuumed first, so autovacuum does not run inside its measurement.
 target/release/bench --base "http://127.0.0.1:$port" --seconds "$seconds" --backend "PostgreSQL + Redis" \
-    --server-pid "$server_pid" --pg-insert-tps "$insert_tps" --pg-hot-update-tps "$update_tps" --pg-confirm-tps "$confirm_tps" ${only:+--only "$only"}
+    --server-pid "$server_pid" --pg-insert-tps "$insert_tps" --pg-hot-update-tps "$update_tps" --pg-confirm-tps "$confirm_tps" \
+    --settle "psql -qX $DATABASE_URL -c 'VACUUM ANALYZE'" ${only:+--only "$only"}
 stop_server
 start_server; restart=$start_ms
 echo "   start: ${first_start} ms and ${restart} ms on restart, the horizon already there (target < 1000)"
