@@ -3,15 +3,17 @@
 //! A hash costs ~25 ms of CPU and 19 MiB of memory. Left unbounded, a burst of log-ins (no
 //! account needed to send one) would take every core and gigabytes of memory. So hashing runs
 //! on `workers` threads of its own (one per core by default), each reusing one memory buffer
-//! while log-ins keep coming; a request waits at most `wait` for a free worker and is otherwise
+//! (on huge pages where the kernel has them: see the `hash-memory` crate) while log-ins keep
+//! coming; a request waits at most `wait` for a free worker and is otherwise
 //! answered `Busy` (503 with Retry-After). Memory stays flat at `workers` x 19 MiB under any
 //! burst and goes back to the OS between bursts, and the async workers keep serving
 //! everything else.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use domain::Password;
+use hash_memory::HashMemory;
 use ports::{BackendError, HashError, PasswordHasher};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -22,7 +24,7 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 const SALT_LEN: usize = 16;
 
 /// One hashing job: runs on a worker with that worker's memory.
-type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
 
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
@@ -71,7 +73,7 @@ impl Argon2Hasher {
     /// Runs `f` on a worker, waiting at most `self.wait` for one.
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Vec<Block>) -> T + Send + 'static,
+        f: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let permit: OwnedSemaphorePermit =
             tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
@@ -98,17 +100,10 @@ impl Argon2Hasher {
 /// server that is only serving reads gives its 19 MiB per worker back.
 const KEEP_MEMORY_FOR: Duration = Duration::from_secs(2);
 
-/// A buffer's capacity, in blocks: above glibc's largest dynamic mmap threshold (32 MiB), so
-/// the buffer always gets a mapping of its own that `free` unmaps. A 19 MiB buffer would,
-/// once freed, raise that threshold and come back from a per-thread arena that never shrinks
-/// (hundreds of MB after a few bursts). Only the blocks a hash uses are ever touched, so the
-/// resident cost stays 19 MiB.
-const BUFFER_CAPACITY_BLOCKS: usize = 33 * 1024;
-
 /// A worker: takes jobs until the pool is dropped, reusing one buffer while jobs keep coming
 /// and dropping it after [`KEEP_MEMORY_FOR`] without one.
 fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-    let mut memory: Vec<Block> = Vec::new();
+    let mut memory = HashMemory::default();
     loop {
         // Waiting with a timeout even without a buffer: the queue's lock is then given up
         // now and then, so a worker queued behind this one gets to time out and free its own.
@@ -118,25 +113,13 @@ fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
             .recv_timeout(KEEP_MEMORY_FOR);
         match job {
             Ok(job) => job(&mut memory),
-            Err(mpsc::RecvTimeoutError::Timeout) => memory = Vec::new(),
+            Err(mpsc::RecvTimeoutError::Timeout) => memory.release(),
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
     }
 }
 
-/// Makes `memory` at least `blocks` long: allocated on a worker's first hash after an idle
-/// spell, and grown only by a stored hash with larger parameters than ours.
-fn sized(memory: &mut Vec<Block>, blocks: usize) -> &mut [Block] {
-    if memory.len() < blocks {
-        if memory.capacity() < BUFFER_CAPACITY_BLOCKS.max(blocks) {
-            *memory = Vec::with_capacity(BUFFER_CAPACITY_BLOCKS.max(blocks));
-        }
-        memory.resize(blocks, Block::new());
-    }
-    &mut memory[..blocks]
-}
-
-fn hash_with(memory: &mut Vec<Block>, password: &str) -> Result<String, BackendError> {
+fn hash_with(memory: &mut HashMemory, password: &str) -> Result<String, BackendError> {
     let failed = |e: &dyn std::fmt::Display| BackendError::msg(format!("argon2 hashing: {e}"));
     let params = Params::default();
     let salt_bytes: [u8; SALT_LEN] = rand::random();
@@ -147,7 +130,7 @@ fn hash_with(memory: &mut Vec<Block>, password: &str) -> Result<String, BackendE
             password.as_bytes(),
             &salt,
             &mut out,
-            sized(memory, params.block_count()),
+            memory.blocks(params.block_count()),
         )
         .map_err(|e| failed(&e))?;
     let phc = PasswordHash {
@@ -160,7 +143,7 @@ fn hash_with(memory: &mut Vec<Block>, password: &str) -> Result<String, BackendE
     Ok(phc.to_string())
 }
 
-fn verify_with(memory: &mut Vec<Block>, password: &str, hash: &str) -> bool {
+fn verify_with(memory: &mut HashMemory, password: &str, hash: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
@@ -182,7 +165,7 @@ fn verify_with(memory: &mut Vec<Block>, password: &str, hash: &str) -> bool {
         password.as_bytes(),
         &salt,
         &mut out,
-        sized(memory, blocks),
+        memory.blocks(blocks),
     );
     // Output's equality is constant-time.
     computed.is_ok() && Output::new(&out).is_ok_and(|o| o == expected)
