@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use domain::Password;
 use hash_memory::HashMemory;
 use ports::{BackendError, HashError, PasswordHasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -23,15 +24,33 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 /// Bytes of random salt per hash (the PHC recommendation).
 const SALT_LEN: usize = 16;
 
-/// One hashing job: runs on a worker with that worker's memory.
-type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
+/// One hashing task: runs on a worker with that worker's memory.
+type Task = Box<dyn FnOnce(&mut HashMemory) + Send>;
+
+/// A task and the permit it was admitted with. The permit goes with the job, so a caller that
+/// hangs up does not free a worker that is still busy.
+struct Job {
+    task: Task,
+    permit: OwnedSemaphorePermit,
+}
+
+/// How long a worker keeps its buffer after its last hash. A burst of log-ins reuses it; a
+/// server that is only serving reads gives its 19 MiB per worker back.
+const KEEP_MEMORY_FOR: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
-    jobs: mpsc::Sender<Job>,
+    /// Each worker's own queue, by worker number: every worker times out on its own.
+    queues: Arc<[mpsc::Sender<Job>]>,
+    /// The workers without a job, the most recently busy last. Jobs go to the last one, so a
+    /// light load keeps one worker (and its buffer) warm while the others stay idle long enough
+    /// to give theirs back.
+    idle: Arc<Mutex<Vec<usize>>>,
     /// One permit per worker: a request holds one from admission until its hash is done.
     permits: Arc<Semaphore>,
     wait: Duration,
+    /// Workers holding a buffer (the `password_hash_buffers` gauge).
+    buffers: Arc<AtomicUsize>,
     /// A real hash of a random secret, checked for unknown users so they cost the same time.
     dummy_hash: Arc<str>,
 }
@@ -42,23 +61,43 @@ impl Argon2Hasher {
     /// # Errors
     /// When a thread cannot be started or the dummy hash cannot be computed.
     pub async fn start(workers: usize, wait: Duration) -> Result<Self, BackendError> {
+        Self::start_keeping(workers, wait, KEEP_MEMORY_FOR).await
+    }
+
+    /// As [`Argon2Hasher::start`], each worker keeping its buffer for `keep` after its last
+    /// hash.
+    async fn start_keeping(
+        workers: usize,
+        wait: Duration,
+        keep: Duration,
+    ) -> Result<Self, BackendError> {
         let workers = match workers {
             0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
             n => n,
         };
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let idle = Arc::new(Mutex::new((0..workers).collect::<Vec<_>>()));
+        let buffers = Arc::new(AtomicUsize::new(0));
+        let mut queues = Vec::with_capacity(workers);
         for n in 0..workers {
-            let queue = queue.clone();
+            let (queue, jobs) = mpsc::channel::<Job>();
+            let worker = Worker {
+                number: n,
+                idle: idle.clone(),
+                buffers: buffers.clone(),
+                keep,
+            };
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
-                .spawn(move || work(&queue))
+                .spawn(move || worker.work(&jobs))
                 .map_err(BackendError::new)?;
+            queues.push(queue);
         }
         let mut hasher = Self {
-            jobs,
+            queues: queues.into(),
+            idle,
             permits: Arc::new(Semaphore::new(workers)),
             wait,
+            buffers,
             dummy_hash: Arc::from(""),
         };
         let secret = uuid::Uuid::new_v4().to_string();
@@ -80,41 +119,76 @@ impl Argon2Hasher {
                 .await
                 .map_err(|_| HashError::Busy)?
                 .map_err(|e| HashError::Backend(BackendError::new(e)))?;
+        // A permit means a worker on the idle list: workers go back on it before they release
+        // their job's permit. Only a worker that died (a panic) can be missing.
+        let worker = lock(&self.idle)
+            .pop()
+            .ok_or_else(|| HashError::Backend(BackendError::msg("no hashing worker is left")))?;
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |memory| {
-            // The permit goes with the job, so a caller that hangs up does not free a worker
-            // that is still busy.
-            let _permit = permit;
+        let task: Task = Box::new(move |memory| {
             let _ = reply.send(f(memory));
         });
-        self.jobs
-            .send(job)
+        self.queues[worker]
+            .send(Job { task, permit })
             .map_err(|_| HashError::Backend(BackendError::msg("the hashing workers stopped")))?;
         answer
             .await
             .map_err(|_| HashError::Backend(BackendError::msg("a hashing worker failed")))
     }
+
+    /// How many workers hold a buffer now.
+    pub fn buffers_held(&self) -> usize {
+        self.buffers.load(Ordering::Relaxed)
+    }
 }
 
-/// How long a worker keeps its buffer after its last hash. A burst of log-ins reuses it; a
-/// server that is only serving reads gives its 19 MiB per worker back.
-const KEEP_MEMORY_FOR: Duration = Duration::from_secs(2);
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
-/// A worker: takes jobs until the pool is dropped, reusing one buffer while jobs keep coming
-/// and dropping it after [`KEEP_MEMORY_FOR`] without one.
-fn work(queue: &Mutex<mpsc::Receiver<Job>>) {
-    let mut memory = HashMemory::default();
-    loop {
-        // Waiting with a timeout even without a buffer: the queue's lock is then given up
-        // now and then, so a worker queued behind this one gets to time out and free its own.
-        let job = queue
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .recv_timeout(KEEP_MEMORY_FOR);
-        match job {
-            Ok(job) => job(&mut memory),
-            Err(mpsc::RecvTimeoutError::Timeout) => memory.release(),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+/// One hashing thread.
+struct Worker {
+    number: usize,
+    idle: Arc<Mutex<Vec<usize>>>,
+    buffers: Arc<AtomicUsize>,
+    keep: Duration,
+}
+
+impl Worker {
+    /// Takes jobs until the pool is dropped, reusing one buffer while jobs keep coming and
+    /// giving it back after `keep` without one.
+    fn work(self, jobs: &mpsc::Receiver<Job>) {
+        let mut memory = HashMemory::default();
+        loop {
+            let job = if memory.is_held() {
+                jobs.recv_timeout(self.keep)
+            } else {
+                jobs.recv()
+                    .map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+            };
+            match job {
+                Ok(Job { task, permit }) => {
+                    // Counted before the task answers its caller; uncounted again if it ended
+                    // without hashing (an unparsable stored hash).
+                    let held = memory.is_held();
+                    if !held {
+                        self.buffers.fetch_add(1, Ordering::Relaxed);
+                    }
+                    task(&mut memory);
+                    if !held && !memory.is_held() {
+                        self.buffers.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    lock(&self.idle).push(self.number);
+                    drop(permit);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    memory.release();
+                    self.buffers.fetch_sub(1, Ordering::Relaxed);
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            metrics::gauge!("password_hash_buffers")
+                .set(self.buffers.load(Ordering::Relaxed) as f64);
         }
     }
 }
@@ -257,6 +331,44 @@ mod tests {
             .verify("anything", Some("not a hash".into()))
             .await
             .expect("ok"));
+    }
+
+    /// Waits up to 10 s for `held` buffers, hashing every 20 ms meanwhile if `busy`.
+    async fn until_buffers(hasher: &Argon2Hasher, held: usize, busy: bool) -> bool {
+        let password = Password::parse("correct horse").expect("valid");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if busy {
+                hasher.hash(&password).await.expect("hash");
+            }
+            if hasher.buffers_held() == held {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_worker_gives_its_buffer_back_while_another_keeps_hashing() {
+        let hasher =
+            Argon2Hasher::start_keeping(2, Duration::from_secs(5), Duration::from_millis(300))
+                .await
+                .expect("hasher");
+        let password = Password::parse("correct horse").expect("valid");
+        let (a, b) = tokio::join!(hasher.hash(&password), hasher.hash(&password));
+        assert!(a.is_ok() && b.is_ok());
+        assert_eq!(hasher.buffers_held(), 2, "both workers hashed at once");
+        // One log-in at a time goes to the same worker; the other is idle and lets go.
+        assert!(
+            until_buffers(&hasher, 1, true).await,
+            "the idle worker kept its buffer: {}",
+            hasher.buffers_held()
+        );
+        assert!(
+            until_buffers(&hasher, 0, false).await,
+            "no log-ins, no buffers"
+        );
     }
 
     #[tokio::test]
