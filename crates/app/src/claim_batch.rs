@@ -18,9 +18,9 @@
 //! The writer runs as a task of its own, not inside any one request, so a client that hangs up
 //! cannot abandon the claims of the others half-way.
 
-use crate::group_queue::GroupQueue;
 use domain::voucher::{Claim, VoucherId};
 use domain::UserId;
+use ports::group_queue::GroupQueue;
 use ports::{ClaimError, Clock, VoucherRepository};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -137,7 +137,7 @@ impl ClaimBatcher {
 
     /// Writes `voucher`'s waiting claims, a batch at a time, until none are left.
     async fn write_while_waiting(self: Arc<Self>, voucher: VoucherId) {
-        let guard = self.waiting.writer(voucher);
+        let guard = self.waiting.worker(voucher);
         loop {
             self.wait_for_presses_on_their_way(voucher).await;
             let Some(batch) = self.waiting.next_batch(voucher, MOST_PER_WRITE) else {

@@ -11,9 +11,9 @@
 //! The writer runs as a task of its own, not inside any one request, so an admin who hangs up
 //! cannot abandon the confirms of the others half-way.
 
-use crate::group_queue::GroupQueue;
 use domain::audit::AuditNote;
 use domain::{Reservation, ReservationId};
+use ports::group_queue::GroupQueue;
 use ports::{BackendError, ChangeReservationError, Clock, ReservationRepository};
 use std::sync::Arc;
 use tokio::sync::oneshot;
@@ -60,7 +60,7 @@ impl ConfirmBatcher {
 
     /// Writes the waiting confirms, a batch at a time, until none are left.
     async fn write_while_waiting(self: Arc<Self>) {
-        let guard = self.waiting.writer(());
+        let guard = self.waiting.worker(());
         while let Some(batch) = self.waiting.next_batch((), MOST_PER_WRITE) {
             self.write(batch).await;
         }

@@ -11,7 +11,6 @@ mod claim_batch;
 mod confirm_batch;
 pub mod day_cache;
 pub mod error;
-mod group_queue;
 pub mod idempotency;
 mod locking;
 pub mod policy;

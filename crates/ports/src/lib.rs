@@ -1,4 +1,5 @@
-//! The traits the core needs from the outside world, and the errors they may return.
+//! The traits the core needs from the outside world, the errors they may return, and the queue
+//! that the use cases' group commits and the Redis adapter's batched reads share.
 //!
 //! Use cases depend only on these traits (as `Arc<dyn Trait>`); adapters implement them. With the
 //! `mocks` feature every trait also gets a mockall `Mock*` type for unit tests.
@@ -8,6 +9,7 @@ pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod error;
+pub mod group_queue;
 pub mod health;
 pub mod idempotency;
 pub mod lock;
