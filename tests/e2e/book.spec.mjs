@@ -100,8 +100,23 @@ try {
   const bob = await person(browser);
   pages.push(bob);
   await bob.goto(`${base}/book`);
+  // Answers can arrive out of order: the hours of the page's first date (its default, loaded
+  // at sign-in) are answered slowly here, after bob has picked another date, and must not
+  // replace that date's hours when they arrive.
+  const slowly = "**/api/v1/exam-slots/available?*";
+  await bob.route(slowly, async (route) => {
+    if (!route.request().url().includes(fx.date)) await new Promise((done) => setTimeout(done, 1500));
+    await route.continue();
+  });
+  const lateAnswer = bob.waitForResponse((r) => r.url().includes("/exam-slots/available?") && !r.url().includes(fx.date));
   await signUp(bob, "bob", "bob-password");
   await pickDate(bob);
+  await lateAnswer;
+  await bob.waitForTimeout(300);
+  const bobHours = bob.getByRole("list", { name: "Hours of the chosen date" });
+  assert.equal(await bobHours.getByRole("button", { name: `${fx.nearly_full_hour} to 10:00, 10 left: pick this hour` }).count(), 1,
+    "the chosen date's hours stay after a late answer for the date before");
+  await bob.unroute(slowly);
   await request(bob, fx.nearly_full_hour, "10:00", 20);
   await bob.getByText(`No room: not enough free seats for 20 seats in every hour of that range. The ${fx.nearly_full_hour} hour has only 10 seats left. Ask for fewer seats or pick other hours.`).waitFor();
   assert.equal(await field(bob, "Seats").getAttribute("aria-invalid"), "true");

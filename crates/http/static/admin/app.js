@@ -3,7 +3,7 @@
 
 import {
   $, button, call, confirmDialog, dayFromToday, el, explain, formatRange, formatTime,
-  onSessionChange, sayIn, seatsText, session, wireAccount,
+  latestOnly, onSessionChange, sayIn, seatsText, session, wireAccount,
 } from "/assets/session.js";
 
 const say = sayIn($("status"));
@@ -192,11 +192,15 @@ async function loadPending() {
 
 // ---- day view -----------------------------------------------------------------------------
 
+const dayTurn = latestOnly();
+
 async function loadDay() {
+  const current = dayTurn();
   const date = $("day-date").value;
   $("day-error").textContent = "";
   if (!date) { $("day").replaceChildren(); return; }
   const r = await call("GET", `/admin/exam-slots?date=${encodeURIComponent(date)}`);
+  if (!current()) return;
   if (!r.ok) { $("day-error").textContent = r.status === 400 ? "Enter a whole date, like 2026-12-01." : explain(r); return; }
   if (!r.data.slots.length) { $("day").replaceChildren(el("li", { class: "empty", text: "No slots exist for this date." })); return; }
   $("day").replaceChildren(...r.data.slots.map((s) => {
@@ -257,7 +261,10 @@ function editForm(r, row, note) {
   from.focus();
 }
 
+const reservationsTurn = latestOnly();
+
 async function loadReservations() {
+  const current = reservationsTurn();
   const q = new URLSearchParams({ per_page: "20", page: String(page) });
   const status = $("filter-status").value;
   const date = $("filter-date").value;
@@ -276,8 +283,10 @@ async function loadReservations() {
     q.set("user_id", String(match[0]));
   }
   const r = await call("GET", `/admin/reservations?${q}`);
+  if (!current()) return;
   if (!r.ok) { say(explain(r), "warn"); return; }
   const rows = await Promise.all(r.data.items.map((x) => reservationRow(x, { confirm: true, edit: true, after: loadPending })));
+  if (!current()) return;
   $("reservations").replaceChildren(...rows);
   const pages = Math.max(1, Math.ceil(r.data.total / r.data.per_page));
   $("reservations-summary").textContent = r.data.total

@@ -2,8 +2,8 @@
 // Uses only the public API (/exam-slots/available, /reservations) with the shared session.
 
 import {
-  $, button, call, confirmDialog, el, explain, formatRange, formatTime, isoDay, onSessionChange,
-  sayIn, seatsText, session, wireAccount,
+  $, button, call, confirmDialog, el, explain, formatRange, formatTime, isoDay, latestOnly,
+  onSessionChange, sayIn, seatsText, session, wireAccount,
 } from "/assets/session.js";
 
 const HOUR = 3600 * 1000;
@@ -111,7 +111,10 @@ function hourItem(h) {
   return li;
 }
 
+const hoursTurn = latestOnly();
+
 async function loadHours() {
+  const current = hoursTurn();
   const value = $("date").value;
   $("date-error").textContent = "";
   $("date").removeAttribute("aria-invalid");
@@ -119,6 +122,7 @@ async function loadHours() {
   if (!value) { renderHours(); return; }
   $("hours").setAttribute("aria-busy", "true");
   const r = await call("GET", `/exam-slots/available?date=${encodeURIComponent(value)}`);
+  if (!current()) return; // another date was picked meanwhile: its answer is the one to show
   $("hours").setAttribute("aria-busy", "false");
   if (r.ok) {
     grid = r.data.slots.length ? buildGrid(value, r.data.slots) : [];

@@ -212,3 +212,17 @@ export function dayFromToday(days) {
 }
 
 export const seatsText = (n) => `${n.toLocaleString()} seat${n === 1 ? "" : "s"}`;
+
+/**
+ * For a loader that can be called again before its last answer is in (a date changed twice,
+ * a filter applied while the previous page loads): each call takes a turn, and only the latest
+ * turn may show its answer. Answers can arrive out of order, and an older one arriving last
+ * would otherwise replace the newer one on the page.
+ */
+export function latestOnly() {
+  let latest = 0;
+  return () => {
+    const mine = ++latest;
+    return () => mine === latest;
+  };
+}
