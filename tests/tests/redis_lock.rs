@@ -174,6 +174,54 @@ async fn day_tags_change_with_the_counters_and_never_come_back_after_a_flush() {
     assert_ne!(tag(d1).await, t1b);
 }
 
+/// On one thread every view below is asked while another is being read, so they are answered
+/// by batched reads: each must still get its own user's session and its own date's tag.
+#[tokio::test]
+async fn views_read_together_each_get_their_own_session_and_tag() {
+    let redis = TestRedis::new().await;
+    let cache = Arc::new(redis.backend().cache());
+    let state = |user: i64| domain::SessionState {
+        user_id: UserId(user),
+        version: 10 + user,
+        revoked: vec![format!("t{user}")],
+        ..session(0, &[])
+    };
+    // Users 1 to 5 have a cached state, user 6 none.
+    for user in 1..=5 {
+        cache.keep_session(&state(user)).await.expect("kept");
+    }
+    let days: Vec<time::Date> = (10..13)
+        .map(|d| time::Date::from_calendar_date(2026, time::Month::December, d).expect("date"))
+        .collect();
+    let mut tags = Vec::new();
+    for day in &days {
+        tags.push(cache.view(UserId(1), Some(*day)).await.expect("view").day);
+    }
+    assert!(tags.iter().all(Option::is_some) && tags[0] != tags[1]);
+
+    let asks: Vec<(i64, Option<usize>)> = (0..60)
+        .map(|i| (1 + i % 6, (i % 4 != 0).then_some(i as usize % 3)))
+        .collect();
+    let views: Vec<_> = asks
+        .iter()
+        .map(|&(user, day)| {
+            let cache = cache.clone();
+            let day = day.map(|d| days[d]);
+            tokio::spawn(async move { cache.view(UserId(user), day).await })
+        })
+        .collect();
+    for ((user, day), view) in asks.into_iter().zip(views) {
+        let view = view.await.expect("ran").expect("view");
+        let expected = (user <= 5).then(|| state(user));
+        assert_eq!(view.session, expected, "user {user}");
+        assert_eq!(
+            view.day,
+            day.and_then(|d| tags[d]),
+            "user {user}, day {day:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admission_gate_counts_down_remembers_claimers_and_gives_back() {
     let redis = TestRedis::new().await;

@@ -1,13 +1,15 @@
 //! The shared cache on Redis: one key per user's session state, one tag per date of seat
-//! counters, and one epoch tag that retags every date at once. Availability reads fetch the
-//! session, the date's tag and the epoch in one `MGET` (a script creates a tag when one is
-//! missing); every other authenticated request is one `GET`.
+//! counters, and one epoch tag that retags every date at once. A view (every authenticated
+//! request) reads its session, and for availability the date's tag and the epoch, in the
+//! thread's next batched `MGET` (see `batched`); a script creates a tag when one is missing.
 
+use crate::batched::ReadMany;
 use crate::RedisBackend;
 use async_trait::async_trait;
 use deadpool_redis::redis::{self, Script};
 use domain::{Role, SessionState, UserId};
 use ports::{BackendError, CachedView, DayTag, SharedCache};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use time::Date;
 
@@ -113,49 +115,138 @@ fn decode(user_id: UserId, raw: &str) -> Option<SessionState> {
     })
 }
 
-fn tag(day: Option<String>, epoch: Option<String>) -> Option<DayTag> {
-    Some(DayTag(day?.parse().ok()?, epoch?.parse().ok()?))
+/// What one session view asks of the thread's next batched read.
+pub(crate) struct ViewAsk {
+    user: UserId,
+    day: Option<Date>,
+}
+
+/// A date's tag or the epoch, as read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    /// The key is not there: the view creates it.
+    Missing,
+    /// Not a number: the date cannot be vouched for, and is read from the database.
+    Unreadable,
+    Value(u64),
+}
+
+impl Tag {
+    fn read(raw: Option<&str>) -> Self {
+        match raw.map(str::parse) {
+            None => Tag::Missing,
+            Some(Ok(value)) => Tag::Value(value),
+            Some(Err(_)) => Tag::Unreadable,
+        }
+    }
+}
+
+/// What the batched read saw for one view: the session, and the date's tag and the epoch when
+/// a date was asked for.
+pub(crate) struct ViewSeen {
+    session: Option<SessionState>,
+    tags: Option<(Tag, Tag)>,
+}
+
+/// One `MGET` for the views of a batch: each user's session and each date's tag once, and the
+/// epoch once if any view asked for a date (most views of a batch share the date tags and the
+/// epoch). MGET is one command, so every value comes from the same instant.
+impl ReadMany<ViewAsk, ViewSeen> for RedisCache {
+    async fn read_many(&self, asks: &[ViewAsk]) -> Result<Vec<ViewSeen>, BackendError> {
+        let mut users: HashMap<UserId, usize> = HashMap::new();
+        let mut days: HashMap<Date, usize> = HashMap::new();
+        let mut mget = redis::cmd("MGET");
+        let mut keys = 0;
+        let mut place = |mget: &mut redis::Cmd, key: String| {
+            mget.arg(key);
+            keys += 1;
+            keys - 1
+        };
+        let places: Vec<(usize, Option<usize>)> = asks
+            .iter()
+            .map(|ask| {
+                let session = *users
+                    .entry(ask.user)
+                    .or_insert_with(|| place(&mut mget, self.session_key(ask.user)));
+                let day = ask.day.map(|day| {
+                    *days
+                        .entry(day)
+                        .or_insert_with(|| place(&mut mget, self.day_key(day)))
+                });
+                (session, day)
+            })
+            .collect();
+        let epoch = (!days.is_empty()).then(|| place(&mut mget, self.epoch_key()));
+        let mut conn = self.backend.conn().await?;
+        let values: Vec<Option<String>> = mget
+            .query_async(&mut conn)
+            .await
+            .map_err(BackendError::new)?;
+        if values.len() != keys {
+            return Err(BackendError::msg(format!(
+                "MGET of {keys} keys answered {} values",
+                values.len()
+            )));
+        }
+        let tag = |at: usize| Tag::read(values[at].as_deref());
+        Ok(asks
+            .iter()
+            .zip(places)
+            .map(|(ask, (session, day))| ViewSeen {
+                // An entry that does not parse is treated as missing and rebuilt.
+                session: values[session].as_deref().and_then(|r| decode(ask.user, r)),
+                tags: day.zip(epoch).map(|(day, epoch)| (tag(day), tag(epoch))),
+            })
+            .collect())
+    }
+}
+
+impl RedisCache {
+    /// Reads a view with the script that creates the date's tag or the epoch when missing.
+    async fn view_creating_tags(
+        &self,
+        user: UserId,
+        day: Date,
+    ) -> Result<CachedView, BackendError> {
+        let mut conn = self.backend.conn().await?;
+        let (raw, day_tag, epoch): (Option<String>, Option<String>, Option<String>) = VIEW_WITH_DAY
+            .key(self.session_key(user))
+            .key(self.day_key(day))
+            .key(self.epoch_key())
+            .arg(rand::random::<u64>())
+            .arg(DAY_TAG_TTL_MS)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(BackendError::new)?;
+        let day = match (Tag::read(day_tag.as_deref()), Tag::read(epoch.as_deref())) {
+            (Tag::Value(day), Tag::Value(epoch)) => Some(DayTag(day, epoch)),
+            _ => None,
+        };
+        Ok(CachedView {
+            session: raw.and_then(|r| decode(user, &r)),
+            day,
+        })
+    }
 }
 
 #[async_trait]
 impl SharedCache for RedisCache {
     async fn view(&self, user: UserId, day: Option<Date>) -> Result<CachedView, BackendError> {
-        let mut conn = self.backend.conn().await?;
-        let Some(day) = day else {
-            let raw: Option<String> = redis::cmd("GET")
-                .arg(self.session_key(user))
-                .query_async(&mut conn)
-                .await
-                .map_err(BackendError::new)?;
-            return Ok(CachedView {
-                // An entry that does not parse is treated as missing and rebuilt.
-                session: raw.and_then(|r| decode(user, &r)),
-                day: None,
-            });
+        let seen = self
+            .backend
+            .views()
+            .ask(ViewAsk { user, day }, self)
+            .await?;
+        let day = match (day, seen.tags) {
+            (Some(day), Some((Tag::Missing, _) | (_, Tag::Missing))) => {
+                return self.view_creating_tags(user, day).await;
+            }
+            (_, Some((Tag::Value(day), Tag::Value(epoch)))) => Some(DayTag(day, epoch)),
+            _ => None,
         };
-        let keys = [self.session_key(user), self.day_key(day), self.epoch_key()];
-        // Both tags exist nearly always. A plain MGET costs Redis half of the script's time or
-        // less (measured with pipelined calls), so the script runs only to create a tag.
-        let (mut raw, mut day_tag, mut epoch): (Option<String>, Option<String>, Option<String>) =
-            redis::cmd("MGET")
-                .arg(&keys)
-                .query_async(&mut conn)
-                .await
-                .map_err(BackendError::new)?;
-        if day_tag.is_none() || epoch.is_none() {
-            (raw, day_tag, epoch) = VIEW_WITH_DAY
-                .key(&keys[0])
-                .key(&keys[1])
-                .key(&keys[2])
-                .arg(rand::random::<u64>())
-                .arg(DAY_TAG_TTL_MS)
-                .invoke_async(&mut conn)
-                .await
-                .map_err(BackendError::new)?;
-        }
         Ok(CachedView {
-            session: raw.and_then(|r| decode(user, &r)),
-            day: tag(day_tag, epoch),
+            session: seen.session,
+            day,
         })
     }
 

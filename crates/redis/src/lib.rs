@@ -3,6 +3,7 @@
 //! deadpool-redis pool and under one key prefix.
 
 mod admission;
+mod batched;
 mod cache;
 mod lock;
 mod throttle;
@@ -26,9 +27,16 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// No command waits longer than this for its answer.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Where a thread keeps its multiplexed connection to one backend; emptied after a connection
-/// error, so the next command dials afresh.
-type Slot = Arc<Mutex<Option<MultiplexedConnection>>>;
+/// What a thread keeps for one backend: its multiplexed connection (emptied after a connection
+/// error, so the next command dials afresh), and the session views waiting for the thread's next
+/// batched read (see `batched`).
+#[derive(Default)]
+struct ThreadSlot {
+    conn: Mutex<Option<MultiplexedConnection>>,
+    views: Arc<batched::Batches<cache::ViewAsk, cache::ViewSeen>>,
+}
+
+type Slot = Arc<ThreadSlot>;
 
 thread_local! {
     /// This thread's connection slot per backend (a backend and its clones share an identity).
@@ -127,17 +135,26 @@ impl RedisBackend {
     /// every request). It is dialled through the pool and replaced after a connection error.
     async fn conn(&self) -> Result<SharedConn, BackendError> {
         let slot = self.slot();
-        let held = slot.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let held = slot
+            .conn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let conn = match held {
             Some(conn) => conn,
             None => {
                 let pooled = self.pool.get().await.map_err(BackendError::new)?;
                 let conn = deadpool_redis::Connection::take(pooled);
-                *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
+                *slot.conn.lock().unwrap_or_else(PoisonError::into_inner) = Some(conn.clone());
                 conn
             }
         };
         Ok(SharedConn { conn, slot })
+    }
+
+    /// This thread's session views waiting for their read.
+    fn views(&self) -> Arc<batched::Batches<cache::ViewAsk, cache::ViewSeen>> {
+        self.slot().views.clone()
     }
 }
 
@@ -162,7 +179,11 @@ impl SharedConn {
         if let Err(e) = &outcome {
             metrics::counter!("redis_errors_total").increment(1);
             if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() {
-                *self.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                *self
+                    .slot
+                    .conn
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
             }
         }
         outcome
