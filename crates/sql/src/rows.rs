@@ -10,7 +10,7 @@ use domain::{
     User, UserId, Username,
 };
 use domain::{Page, PageRequest, RedemptionCode};
-use ports::{BackendError, Slot};
+use ports::{BackendError, ClaimError, Slot};
 use time::OffsetDateTime;
 
 pub(crate) fn secs(t: OffsetDateTime) -> i64 {
@@ -151,6 +151,19 @@ pub(crate) struct VoucherRow {
 }
 
 impl VoucherRow {
+    /// Why this voucher takes no claim at `now`, or `None` if it takes one.
+    pub fn refusal_at(&self, now: i64) -> Option<ClaimError> {
+        if self.closed || self.closes_at.is_some_and(|c| c <= now) {
+            Some(ClaimError::Closed)
+        } else if self.opens_at.is_some_and(|o| o > now) {
+            Some(ClaimError::NotOpenYet)
+        } else if self.remaining <= 0 {
+            Some(ClaimError::SoldOut)
+        } else {
+            None
+        }
+    }
+
     pub fn into_voucher(self, book: BookRow) -> Result<Voucher, BackendError> {
         let opt = |s: Option<i64>| s.map(instant).transpose();
         Ok(Voucher {

@@ -173,21 +173,19 @@ pub(super) async fn claim_in_one_statement(
 
 /// A batch of claims in one statement, one commit (`statements::ClaimBatchInOneStatement`),
 /// prepared once per connection: one row per user, in the order asked.
-pub(super) async fn claim_batch_in_one_statement(
+pub(super) async fn claim_batch_at_once(
     conn: &mut Db,
     users: Vec<i64>,
     codes: Vec<String>,
     voucher_id: i64,
     now: i64,
-) -> Option<QueryResult<Vec<BatchClaimRow>>> {
-    Some(
-        crate::statements::ClaimBatchInOneStatement {
-            users,
-            codes,
-            voucher_id,
-            now,
-        }
-        .load(conn)
-        .await,
-    )
+) -> QueryResult<Vec<BatchClaimRow>> {
+    crate::statements::ClaimBatchInOneStatement {
+        users,
+        codes,
+        voucher_id,
+        now,
+    }
+    .load(conn)
+    .await
 }

@@ -20,7 +20,6 @@ use ports::{
     BackendError, ClaimError, CreateVoucherError, NewVoucher, RedeemError, UpdateVoucherError,
     UseClaimError, VoucherChanges, VoucherRepository,
 };
-use std::collections::HashMap;
 use time::OffsetDateTime;
 
 type Joined = (VoucherRow, BookRow);
@@ -62,12 +61,10 @@ async fn refusal(conn: &mut Db, voucher: VoucherId, now: i64) -> QueryResult<Cla
         .first(conn)
         .await
         .optional()?;
-    Ok(match row {
-        None => ClaimError::NotFound,
-        Some(v) if v.closed || v.closes_at.is_some_and(|c| c <= now) => ClaimError::Closed,
-        Some(v) if v.opens_at.is_some_and(|o| o > now) => ClaimError::NotOpenYet,
-        Some(_) => ClaimError::SoldOut,
-    })
+    // Open, yet the take was refused: no unit was left for it when it ran.
+    Ok(row.map_or(ClaimError::NotFound, |v| {
+        v.refusal_at(now).unwrap_or(ClaimError::SoldOut)
+    }))
 }
 
 fn not_found_if_no_voucher(e: diesel::result::Error) -> TxError<ClaimError> {
@@ -161,8 +158,8 @@ struct Decided {
     book: Option<BookRow>,
 }
 
-/// One attempt at a batch: the backend's single statement where it has one, else one
-/// transaction with a savepoint per claim. Either way the batch commits once.
+/// One attempt at a batch, all or nothing with one commit: PostgreSQL's single statement, or
+/// SQLite's transaction run whole on its connection's thread.
 async fn claim_batch_once(
     conn: &mut Db,
     users: &[UserId],
@@ -174,20 +171,7 @@ async fn claim_batch_once(
         .map(|_| fresh_code().as_str().to_owned())
         .collect();
     let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
-    let Some(rows) =
-        dialect::claim_batch_in_one_statement(conn, ids, codes.clone(), voucher.0, now).await
-    else {
-        let outcome = claim_batch_tx(conn, users, voucher, now, &codes).await?;
-        return Ok(Decided {
-            outcome: outcome
-                .into_iter()
-                .zip(codes)
-                .map(|(decided, code)| decided.map(|id| (id, code)))
-                .collect(),
-            book: None,
-        });
-    };
-    let rows: Vec<BatchClaimRow> = rows?;
+    let rows = dialect::claim_batch_at_once(conn, ids, codes.clone(), voucher.0, now).await?;
     if rows.len() != users.len() || rows.iter().zip(users).any(|(r, u)| r.user_id != u.0) {
         return Err(diesel::result::Error::DeserializationError(
             "a batch claim answered for other users than asked".into(),
@@ -216,46 +200,6 @@ async fn claim_batch_once(
         });
     }
     Ok(Decided { outcome, book })
-}
-
-/// A batch as one transaction: each claim in a savepoint of its own (a refusal rolls back only
-/// that claim), one commit at the end.
-async fn claim_batch_tx(
-    conn: &mut Db,
-    users: &[UserId],
-    voucher: VoucherId,
-    now: i64,
-    codes: &[String],
-) -> QueryResult<Vec<Result<i64, ClaimError>>> {
-    conn.transaction(async move |conn| {
-        let mut outcome = Vec::with_capacity(users.len());
-        for (user, code) in users.iter().zip(codes) {
-            outcome.push(match claim_tx(conn, *user, voucher, now, code).await {
-                Ok(id) => Ok(id),
-                Err(TxError::Rule(refused)) => Err(refused),
-                Err(TxError::Db(e)) => return Err(e),
-            });
-        }
-        Ok(outcome)
-    })
-    .await
-}
-
-/// Claims with their books, by id.
-async fn claims_by_ids(conn: &mut Db, ids: &[i64]) -> Result<HashMap<i64, Claim>, BackendError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(ClaimRow, BookRow)> = voucher_claims::table
-        .inner_join(vouchers::table.inner_join(books::table))
-        .filter(voucher_claims::id.eq_any(ids))
-        .select((ClaimRow::as_select(), BookRow::as_select()))
-        .load(conn)
-        .await
-        .map_err(backend)?;
-    rows.into_iter()
-        .map(|(c, b)| Ok((c.id, c.into_claim(b)?)))
-        .collect()
 }
 
 /// Whose claims to list: a user's (newest first) or a voucher's (oldest first).
@@ -309,25 +253,15 @@ impl Store {
                     })
                     .collect::<Result<Vec<_>, BackendError>>()?
             }
-            None => {
-                let ids: Vec<i64> = decided
-                    .outcome
-                    .iter()
-                    .filter_map(|d| d.as_ref().ok().map(|(id, _)| *id))
-                    .collect();
-                let mut stored = claims_by_ids(&mut conn, &ids).await?;
-                decided
-                    .outcome
-                    .into_iter()
-                    .map(|d| match d {
-                        Ok((id, _)) => stored
-                            .remove(&id)
-                            .map(Ok)
-                            .ok_or_else(|| BackendError::msg("a new claim vanished")),
-                        Err(refused) => Ok(Err(refused)),
-                    })
-                    .collect::<Result<Vec<_>, BackendError>>()?
-            }
+            // No such voucher: nobody was served.
+            None => decided
+                .outcome
+                .into_iter()
+                .map(|d| match d {
+                    Ok(_) => Err(BackendError::msg("a claim on a voucher without a book")),
+                    Err(refused) => Ok(Err(refused)),
+                })
+                .collect::<Result<Vec<_>, BackendError>>()?,
         };
         Ok(claims)
     }

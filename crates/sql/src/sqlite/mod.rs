@@ -4,6 +4,7 @@
 //! connection nothing ever waits on the file lock or fails with "database is locked", and an
 //! in-process statement costs microseconds, so requests queue briefly at the pool instead.
 
+mod claim_batch;
 mod dialect;
 mod isolated;
 mod migrate;
