@@ -3,6 +3,7 @@
 use actix_web::{dev::Server, App, HttpServer};
 use app::{BookingPolicy, Deps, Services};
 use domain::{BookingWindow, ServiceOffset};
+use http_api::client_addr::TrustedProxies;
 use http_api::{ApiConfig, Readiness};
 use ports::{
     AdmissionGate, AuditLog, DistributedLock, HealthProbe, IdempotencyKeys, LoginThrottle,
@@ -136,6 +137,9 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         },
         api: ApiConfig {
             body_limit_bytes: settings.server.body_limit_bytes,
+            trusted_proxies: TrustedProxies::parse(&settings.server.trusted_proxies)
+                .map_err(StartError::Other)?,
+            secure_cookies: !settings.allows_development_secret(),
             metrics: if settings.metrics.enabled {
                 Some(http_api::metrics::install().map_err(StartError::Other)?)
             } else {

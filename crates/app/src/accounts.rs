@@ -116,7 +116,7 @@ impl AccountService {
     async fn remove(&self, id: UserId, admin: Option<&Actor>) -> Result<(), AppError> {
         let now = self.clock.now();
         let note = admin.map(|a| {
-            AuditNote::new(now, Some(a.user_id), AuditAction::UserDeleted, Some(id.0))
+            AuditNote::by(a, now, AuditAction::UserDeleted, Some(id.0))
                 .change("deleted", false, true)
         });
         self.users.delete(id, now, note).await?;
@@ -177,9 +177,9 @@ impl AccountService {
             .get(id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        let mut note = AuditNote::new(
+        let mut note = AuditNote::by(
+            admin,
             self.clock.now(),
-            Some(admin.user_id),
             AuditAction::UserChanged,
             Some(id.0),
         );

@@ -18,18 +18,12 @@ pub(crate) fn by_admin(
 ) -> Option<AuditNote> {
     actor
         .is_admin()
-        .then(|| AuditNote::new(at, Some(actor.user_id), action, target))
+        .then(|| AuditNote::by(actor, at, action, target))
 }
 
 /// The note of an admin's confirm.
 pub(crate) fn confirm(actor: &Actor, at: OffsetDateTime, id: i64) -> AuditNote {
-    AuditNote::new(
-        at,
-        Some(actor.user_id),
-        AuditAction::ReservationConfirmed,
-        Some(id),
-    )
-    .change(
+    AuditNote::by(actor, at, AuditAction::ReservationConfirmed, Some(id)).change(
         "status",
         ReservationStatus::Pending.as_str(),
         ReservationStatus::Confirmed.as_str(),

@@ -41,6 +41,14 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
 }
 
+/// A successful log-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedIn {
+    pub token: IssuedToken,
+    /// A new device token for a browser the account did not trust yet, to keep (a cookie).
+    pub device: Option<String>,
+}
+
 /// Longest account name a throttle key carries; longer ones are cut (and still throttled).
 const MAX_THROTTLE_NAME: usize = 160;
 
@@ -107,8 +115,13 @@ impl AuthService {
 
     /// Checks the credentials and issues an access token. An unknown user and a wrong
     /// password give the same answer, after the same amount of hashing work, and are throttled
-    /// the same way: failures are limited per account and `client` address together, per
-    /// account, and per address.
+    /// the same way.
+    ///
+    /// The attempt is paid for before the password is hashed (one token from each of its
+    /// throttle buckets, all or none), so concurrent guesses are counted one by one. `device`
+    /// is the device token the browser kept from an earlier log-in: when it belongs to this
+    /// account, only the device's own bucket counts, and failures from elsewhere cannot lock
+    /// the owner out. A browser without one gets one with its first successful log-in.
     ///
     /// # Errors
     /// `Throttled` after too many failures; `Unauthenticated::BadCredentials`.
@@ -117,40 +130,50 @@ impl AuthService {
         username: &str,
         password: &str,
         client: &str,
-    ) -> Result<IssuedToken, AppError> {
+        device: Option<&str>,
+    ) -> Result<LoggedIn, AppError> {
+        let now = self.clock.now();
+        let account: String = username
+            .to_ascii_lowercase()
+            .chars()
+            .take(MAX_THROTTLE_NAME)
+            .collect();
+        let trusted = device.and_then(|token| self.tokens.verify_device(token, &account, now));
         let attempt = Attempt {
-            account: username
-                .to_ascii_lowercase()
-                .chars()
-                .take(MAX_THROTTLE_NAME)
-                .collect(),
+            account,
             client: client.to_owned(),
+            device: trusted,
         };
-        let failures_on_record = match self.throttle.check(&attempt).await {
+        match self.throttle.reserve(&attempt).await {
+            Ok(Throttle::Reserved) => {}
             Ok(Throttle::Wait(wait)) => return Err(AppError::Throttled(wait)),
-            Ok(Throttle::Allowed { failures_on_record }) => failures_on_record,
             // The hash still protects the account; an outage of the counters must not lock
             // everyone out.
-            Err(e) => {
-                tracing::warn!(error = %e, "log-in throttle unreachable; not applied");
-                true
-            }
-        };
-        let outcome = self.check_credentials(username, password).await;
-        let recorded = match &outcome {
-            // A failure recorded since the check (another client's) stays: clearing is a
-            // convenience for the account's owner, not a guarantee.
-            Ok(_) if !failures_on_record => Ok(()),
-            Ok(_) => self.throttle.succeeded(&attempt).await,
-            Err(AppError::Unauthenticated(Unauthenticated::BadCredentials)) => {
-                self.throttle.failed(&attempt).await
-            }
-            Err(_) => Ok(()),
-        };
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, "could not record a log-in attempt");
+            Err(e) => tracing::warn!(error = %e, "log-in throttle unreachable; not applied"),
         }
-        outcome
+        let outcome = self.check_credentials(username, password).await;
+        let settled = match &outcome {
+            Ok(_) => self.throttle.succeeded(&attempt).await,
+            // A failure keeps what it paid.
+            Err(AppError::Unauthenticated(Unauthenticated::BadCredentials)) => Ok(()),
+            // Nothing was checked (no hashing worker, no database): the attempt was not a guess.
+            Err(_) => self.throttle.give_back(&attempt).await,
+        };
+        if let Err(e) = settled {
+            tracing::warn!(error = %e, "could not settle a log-in attempt with the throttle");
+        }
+        let token = outcome?;
+        let device = match attempt.device {
+            Some(_) => None,
+            None => match self.tokens.issue_device(&attempt.account, now) {
+                Ok(device) => Some(device),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not issue a device token");
+                    None
+                }
+            },
+        };
+        Ok(LoggedIn { token, device })
     }
 
     async fn check_credentials(

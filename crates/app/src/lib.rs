@@ -23,7 +23,7 @@ mod tests;
 
 pub use accounts::{AccountService, UserPatch};
 pub use audit::AuditService;
-pub use auth::{AuthService, Session};
+pub use auth::{AuthService, LoggedIn, Session};
 pub use error::{AppError, Conflict, Invalid, Unauthenticated};
 pub use idempotency::{IdempotencyKey, IdempotencyService, StoredAnswer};
 pub use policy::BookingPolicy;

@@ -71,8 +71,8 @@ fn lock_key(id: ReservationId) -> String {
 /// The owner routes never grant admin rights, whoever calls them.
 fn as_owner(actor: &Actor) -> Actor {
     Actor {
-        user_id: actor.user_id,
         role: Role::User,
+        ..*actor
     }
 }
 

@@ -308,8 +308,11 @@ impl VoucherService {
         AuthService::require_admin(actor)?;
         let code = RedemptionCode::parse(typed)?;
         let now = self.clock.now();
-        let note = AuditNote::new(now, Some(actor.user_id), AuditAction::ClaimRedeemed, None)
-            .change("used_at", None::<OffsetDateTime>, now);
+        let note = AuditNote::by(actor, now, AuditAction::ClaimRedeemed, None).change(
+            "used_at",
+            None::<OffsetDateTime>,
+            now,
+        );
         self.vouchers
             .redeem(&code, now, note)
             .await
@@ -347,7 +350,7 @@ impl VoucherService {
         AuthService::require_admin(actor)?;
         let draft = BookDraft::new(title, author, cover_url)?;
         let now = self.clock.now();
-        let note = AuditNote::new(now, Some(actor.user_id), AuditAction::BookCreated, None)
+        let note = AuditNote::by(actor, now, AuditAction::BookCreated, None)
             .set("title", draft.title.as_str())
             .set("author", draft.author.clone())
             .set("cover_url", draft.cover_url.clone());
@@ -380,17 +383,12 @@ impl VoucherService {
             window: ClaimWindow::new(input.opens_at, input.closes_at)?,
             now: self.clock.now(),
         };
-        let note = AuditNote::new(
-            new.now,
-            Some(actor.user_id),
-            AuditAction::VoucherCreated,
-            None,
-        )
-        .set("book_id", new.book_id.0)
-        .set("code", new.code.as_str())
-        .set("quantity", new.quantity.get())
-        .set("opens_at", new.window.opens_at)
-        .set("closes_at", new.window.closes_at);
+        let note = AuditNote::by(actor, new.now, AuditAction::VoucherCreated, None)
+            .set("book_id", new.book_id.0)
+            .set("code", new.code.as_str())
+            .set("quantity", new.quantity.get())
+            .set("opens_at", new.window.opens_at)
+            .set("closes_at", new.window.closes_at);
         self.vouchers
             .create_voucher(new, note)
             .await
@@ -449,9 +447,9 @@ impl VoucherService {
             // An empty patch changes nothing: the answer is the voucher as it is.
             return Ok(current);
         }
-        let mut note = AuditNote::new(
+        let mut note = AuditNote::by(
+            actor,
             self.clock.now(),
-            Some(actor.user_id),
             AuditAction::VoucherChanged,
             Some(id.0),
         );

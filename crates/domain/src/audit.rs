@@ -5,7 +5,8 @@
 //! describes, so a change without its note (or a note without its change) cannot exist. Notes
 //! are append-only: nothing in the service updates or deletes one.
 
-use crate::UserId;
+use crate::{Actor, UserId};
+use std::net::IpAddr;
 use time::OffsetDateTime;
 
 /// What kind of record an action changed.
@@ -172,6 +173,8 @@ pub struct AuditNote {
     pub at: OffsetDateTime,
     /// `None`: the command line (`api-server create-admin`), not a signed-in admin.
     pub actor: Option<UserId>,
+    /// The address the actor's request came from, when known.
+    pub client: Option<IpAddr>,
     pub action: AuditAction,
     /// `None` for a creation: the storage fills in the new record's id.
     pub target_id: Option<i64>,
@@ -188,9 +191,23 @@ impl AuditNote {
         Self {
             at,
             actor,
+            client: None,
             action,
             target_id,
             changes: Vec::new(),
+        }
+    }
+
+    /// A note of `actor`'s action, from the address their request came from.
+    pub fn by(
+        actor: &Actor,
+        at: OffsetDateTime,
+        action: AuditAction,
+        target_id: Option<i64>,
+    ) -> Self {
+        Self {
+            client: actor.client,
+            ..Self::new(at, Some(actor.user_id), action, target_id)
         }
     }
 
@@ -227,6 +244,8 @@ pub struct AuditEntry {
     pub id: i64,
     pub at: OffsetDateTime,
     pub actor: Option<UserId>,
+    /// The actor's address, as the request log has it.
+    pub client: Option<String>,
     pub action: AuditAction,
     pub target_id: i64,
     pub changes_json: String,

@@ -51,11 +51,13 @@ impl ReservationStatus {
     }
 }
 
-/// Who is acting: the authenticated user and their role at the time of the request.
+/// Who is acting: the authenticated user and their role at the time of the request, and the
+/// address the request came from (for the audit trail; `None` when unknown).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
     pub user_id: UserId,
     pub role: Role,
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Actor {
@@ -184,14 +186,17 @@ mod tests {
     const OWNER: Actor = Actor {
         user_id: UserId(1),
         role: Role::User,
+        client: None,
     };
     const STRANGER: Actor = Actor {
         user_id: UserId(2),
         role: Role::User,
+        client: None,
     };
     const ADMIN: Actor = Actor {
         user_id: UserId(3),
         role: Role::Admin,
+        client: None,
     };
 
     fn reservation(status: ReservationStatus) -> Reservation {

@@ -43,6 +43,7 @@ impl SessionState {
         Ok(Actor {
             user_id: self.user_id,
             role: self.role,
+            client: None,
         })
     }
 

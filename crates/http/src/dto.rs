@@ -599,6 +599,9 @@ pub struct AuditEntryBody {
     pub at: OffsetDateTime,
     /// The admin who acted; null for the command line (`api-server create-admin`).
     pub actor_id: Option<i64>,
+    /// The address the admin's request came from (behind trusted proxies, the client's as they
+    /// forwarded it); null for the command line.
+    pub client_address: Option<String>,
     /// For example `reservation.confirmed`, `user.changed`, `voucher.created`.
     pub action: String,
     /// reservation, user, book, voucher or claim.
@@ -616,6 +619,7 @@ impl From<domain::audit::AuditEntry> for AuditEntryBody {
             id: e.id,
             at: e.at,
             actor_id: e.actor.map(|a| a.0),
+            client_address: e.client,
             action: e.action.as_str().to_owned(),
             target_kind: e.action.target().as_str().to_owned(),
             target_id: e.target_id,

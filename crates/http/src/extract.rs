@@ -64,7 +64,9 @@ pub async fn authenticate_for_day(
     let services = req
         .app_data::<web::Data<Services>>()
         .ok_or_else(|| ApiError::Malformed("service not configured".into()))?;
-    Ok(services.auth.authenticate_for_day(&token, day).await?)
+    let (mut session, tag) = services.auth.authenticate_for_day(&token, day).await?;
+    session.actor.client = crate::client_addr::of(req);
+    Ok((session, tag))
 }
 
 impl FromRequest for Authenticated {

@@ -85,6 +85,7 @@ pub async fn request_log(
     let id = request_id(&req);
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let client = crate::client_addr::resolve(&req).map(tracing::field::display);
     let in_flight = InFlight::enter();
     let mut res = next.call(req).await?;
     drop(in_flight);
@@ -112,11 +113,11 @@ pub async fn request_log(
     .record(elapsed.as_secs_f64());
     if status >= 500 {
         let cause = res.response().error().map(ToString::to_string);
-        tracing::warn!(target: "request", request_id = %id, %method, %path, %route, status, micros, cause, "request failed");
+        tracing::warn!(target: "request", request_id = %id, client, %method, %path, %route, status, micros, cause, "request failed");
     } else if is_probe(&path) {
-        tracing::debug!(target: "request", request_id = %id, %method, %path, status, micros, "request");
+        tracing::debug!(target: "request", request_id = %id, client, %method, %path, status, micros, "request");
     } else {
-        tracing::info!(target: "request", request_id = %id, %method, %path, %route, status, micros, "request");
+        tracing::info!(target: "request", request_id = %id, client, %method, %path, %route, status, micros, "request");
     }
     let headers = res.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -1,5 +1,6 @@
 //! The route table and the app-wide request handling (body limit, error bodies, tracing).
 
+use crate::client_addr::TrustedProxies;
 use crate::handlers::{
     admin_audit, admin_reservations, admin_slots, admin_users, admin_vouchers, auth, health, me,
     reservations, slots, vouchers, web_page,
@@ -23,6 +24,10 @@ pub struct ApiConfig {
     pub body_limit_bytes: usize,
     /// Serves `GET /metrics` when set.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Cookies only over HTTPS (production).
+    pub secure_cookies: bool,
 }
 
 impl std::fmt::Debug for ApiConfig {
@@ -30,6 +35,8 @@ impl std::fmt::Debug for ApiConfig {
         f.debug_struct("ApiConfig")
             .field("body_limit_bytes", &self.body_limit_bytes)
             .field("metrics", &self.metrics.is_some())
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("secure_cookies", &self.secure_cookies)
             .finish()
     }
 }
@@ -61,6 +68,10 @@ pub fn configure(
             .app_data(web::Data::new(slots::RenderedDays::default()))
             .app_data(web::Data::new(readiness))
             .app_data(web::PayloadConfig::new(config.body_limit_bytes))
+            .app_data(web::Data::new(config.trusted_proxies))
+            .app_data(web::Data::new(auth::CookiePolicy {
+                secure: config.secure_cookies,
+            }))
             .configure(|cfg| {
                 if let Some(handle) = config.metrics {
                     cfg.app_data(web::Data::new(handle)).service(

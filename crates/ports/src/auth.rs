@@ -71,4 +71,15 @@ pub trait Tokens: Send + Sync {
     /// # Errors
     /// `Invalid` for a bad signature or shape, `Expired` after its expiry.
     fn verify(&self, token: &str, now: OffsetDateTime) -> Result<TokenClaims, TokenError>;
+
+    /// A device token (OWASP's device cookie): proof that the browser holding it has logged
+    /// in to `account` (the name as the throttle keys it) before. Signed with a key of its
+    /// own, so it can never pass as an access token.
+    ///
+    /// # Errors
+    /// `Issue` when signing fails.
+    fn issue_device(&self, account: &str, now: OffsetDateTime) -> Result<String, TokenError>;
+
+    /// The device's id when `token` is a live device token of `account`, else `None`.
+    fn verify_device(&self, token: &str, account: &str, now: OffsetDateTime) -> Option<String>;
 }

@@ -34,7 +34,7 @@ pub use reservations::{
     ReservationOrder, ReservationRepository,
 };
 pub use slots::{EnsureReport, Slot, SlotRepository};
-pub use throttle::{Attempt, LoginThrottle, Throttle, ThrottleLimits};
+pub use throttle::{Attempt, Bucket, LoginThrottle, OnSuccess, Throttle, ThrottleLimits};
 pub use users::{
     CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError, UserChanges,
     UserRepository,

@@ -60,6 +60,29 @@ pub struct ServerSettings {
     pub drain_seconds: u64,
     pub keep_alive_seconds: u64,
     pub backlog: u32,
+    /// Reverse proxies (addresses and CIDR blocks) whose `X-Forwarded-For` names the client. A
+    /// list in TOML; comma-separated in the environment.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// A list, or one string of comma-separated items (how a list arrives from the environment).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        List(Vec<String>),
+        Commas(String),
+    }
+    Ok(match Raw::deserialize(de)? {
+        Raw::List(items) => items,
+        Raw::Commas(joined) => joined
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -603,6 +626,17 @@ mod tests {
             .expect("loads")
             .jwt_secret()
             .expect("a long secret is fine");
+    }
+
+    #[test]
+    fn trusted_proxies_come_as_a_list_or_comma_separated() {
+        assert!(load(&[])
+            .expect("defaults")
+            .server
+            .trusted_proxies
+            .is_empty());
+        let s = load(&[("APP__SERVER__TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")]).expect("loads");
+        assert_eq!(s.server.trusted_proxies, ["127.0.0.1", "10.0.0.0/8"]);
     }
 
     #[test]

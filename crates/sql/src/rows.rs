@@ -257,6 +257,7 @@ pub(crate) struct AuditRow {
     pub action: String,
     pub target_id: i64,
     pub changes: String,
+    pub client_addr: Option<String>,
 }
 
 impl AuditRow {
@@ -265,6 +266,7 @@ impl AuditRow {
             id: self.id,
             at: instant(self.at)?,
             actor: self.actor_id.map(UserId),
+            client: self.client_addr,
             action: AuditAction::parse(&self.action).ok_or_else(|| corrupt("audit action"))?,
             target_id: self.target_id,
             changes_json: self.changes,

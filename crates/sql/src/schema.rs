@@ -87,6 +87,7 @@ diesel::table! {
         target_kind -> Text,
         target_id -> BigInt,
         changes -> Text,
+        client_addr -> Nullable<Text>,
     }
 }
 

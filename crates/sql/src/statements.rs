@@ -156,6 +156,7 @@ statement!(ConfirmInOneStatement {
     id: i64,
     now: i64,
     actor: Option<i64>,
+    client: Option<String>,
     changes: String,
 });
 
@@ -188,10 +189,13 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
             " RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
                        r.updated_at \
              ), audited AS ( \
-                 INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
+                 INSERT INTO audit_log \
+                     (at, actor_id, client_addr, action, target_kind, target_id, changes) \
                  SELECT f.updated_at, ",
         );
         out.push_bind_param::<Nullable<BigInt>, _>(&self.actor)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.client)?;
         out.push_sql(", 'reservation.confirmed', 'reservation', f.id, ");
         out.push_bind_param::<Text, _>(&self.changes)?;
         // `locked` and `taken` read the count of `audited` (an init plan, run before their
@@ -231,6 +235,7 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
 statement!(ConfirmBatchInOneStatement {
     ids: Vec<i64>,
     actors: Vec<Option<i64>>,
+    clients: Vec<Option<String>>,
     changes: Vec<String>,
     now: i64,
 });
@@ -248,16 +253,18 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmBatchInOneStatement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         out.push_sql(
             "WITH asked AS ( \
-                 SELECT DISTINCT ON (a.id) a.id, a.actor, a.changes \
+                 SELECT DISTINCT ON (a.id) a.id, a.actor, a.client, a.changes \
                  FROM unnest(",
         );
         out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
         out.push_sql("::bigint[], ");
         out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.actors)?;
         out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.clients)?;
+        out.push_sql("::text[], ");
         out.push_bind_param::<Array<Text>, _>(&self.changes)?;
         out.push_sql(
-            "::text[]) WITH ORDINALITY AS a(id, actor, changes, ord) \
+            "::text[]) WITH ORDINALITY AS a(id, actor, client, changes, ord) \
                  ORDER BY a.id, a.ord \
              ), flipped AS ( UPDATE reservations r SET status = 'confirmed', updated_at = ",
         );
@@ -267,11 +274,12 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmBatchInOneStatement {
         out.push_sql(HAS_ROOM_ON_ITS_OWN);
         out.push_sql(
             " RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
-                       r.updated_at, a.actor, a.changes \
+                       r.updated_at, a.actor, a.client, a.changes \
              ), audited AS ( \
-                 INSERT INTO audit_log (at, actor_id, action, target_kind, target_id, changes) \
-                 SELECT f.updated_at, f.actor, 'reservation.confirmed', 'reservation', f.id, \
-                        f.changes \
+                 INSERT INTO audit_log \
+                     (at, actor_id, client_addr, action, target_kind, target_id, changes) \
+                 SELECT f.updated_at, f.actor, f.client, 'reservation.confirmed', 'reservation', \
+                        f.id, f.changes \
                  FROM flipped f RETURNING id \
              ), wanted AS ( \
                  SELECT s.starts_at, SUM(f.seats) AS seats FROM exam_slots s JOIN flipped f \

@@ -3,8 +3,8 @@ use crate::auth::AuthService;
 use crate::error::{AppError, Conflict, Invalid, Unauthenticated};
 use domain::SessionState;
 use ports::{
-    BackendError, CachedView, CreateUserError, IssuedToken, StoredCredentials, TokenClaims,
-    TokenError,
+    BackendError, CachedView, CreateUserError, IssuedToken, StoredCredentials, Throttle,
+    TokenClaims, TokenError,
 };
 
 fn claims(user_id: i64, version: i64) -> TokenClaims {
@@ -98,7 +98,7 @@ async fn log_in_with_unknown_user_still_hashes_and_fails_like_a_wrong_password()
     let unknown = m
         .services()
         .auth
-        .log_in("nobody", "whatever1", "127.0.0.1")
+        .log_in("nobody", "whatever1", "127.0.0.1", None)
         .await;
 
     let mut m = Mocks::default();
@@ -115,7 +115,7 @@ async fn log_in_with_unknown_user_still_hashes_and_fails_like_a_wrong_password()
     let wrong = m
         .services()
         .auth
-        .log_in("user1", "whatever1", "127.0.0.1")
+        .log_in("user1", "whatever1", "127.0.0.1", None)
         .await;
 
     for outcome in [unknown, wrong] {
@@ -158,9 +158,81 @@ fn right_password_log_in(cached: Result<Option<SessionState>, ()>) -> Mocks {
 async fn log_in_user1(m: Mocks) -> IssuedToken {
     m.services()
         .auth
-        .log_in("user1", "right one", "127.0.0.1")
+        .log_in("user1", "right one", "127.0.0.1", None)
         .await
         .expect("token")
+        .token
+}
+
+#[tokio::test]
+async fn a_throttled_log_in_hashes_nothing() {
+    let mut m = Mocks {
+        own_throttle: true,
+        ..Mocks::default()
+    };
+    m.tokens.expect_verify_device().returning(|_, _, _| None);
+    m.throttle
+        .expect_reserve()
+        .times(1)
+        .returning(|_| Ok(Throttle::Wait(std::time::Duration::from_secs(7))));
+    m.users.expect_credentials().never();
+    m.hasher.expect_verify().never();
+    let outcome = m
+        .services()
+        .auth
+        .log_in("user1", "right one", "127.0.0.1", None)
+        .await;
+    assert!(matches!(outcome, Err(AppError::Throttled(w)) if w.as_secs() == 7));
+}
+
+#[tokio::test]
+async fn a_trusted_device_is_named_to_the_throttle_and_gets_no_new_token() {
+    let mut m = right_password_log_in(Ok(None));
+    m.own_throttle = true;
+    m.expect_session_push(1);
+    m.tokens
+        .expect_verify_device()
+        .withf(|token, account, _| token == "kept" && account == "user1")
+        .returning(|_, _, _| Some("laptop".into()));
+    m.tokens.expect_issue_device().never();
+    m.throttle
+        .expect_reserve()
+        .withf(|a| a.device.as_deref() == Some("laptop") && a.client == "10.1.1.1")
+        .times(1)
+        .returning(|_| Ok(Throttle::Reserved));
+    m.throttle.expect_succeeded().times(1).returning(|_| Ok(()));
+    let logged_in = m
+        .services()
+        .auth
+        .log_in("User1", "right one", "10.1.1.1", Some("kept"))
+        .await
+        .expect("logged in");
+    assert_eq!(logged_in.device, None);
+}
+
+#[tokio::test]
+async fn a_log_in_that_found_no_hashing_worker_gives_its_tokens_back() {
+    let mut m = Mocks {
+        own_throttle: true,
+        ..Mocks::default()
+    };
+    m.tokens.expect_verify_device().returning(|_, _, _| None);
+    m.throttle
+        .expect_reserve()
+        .times(1)
+        .returning(|_| Ok(Throttle::Reserved));
+    m.throttle.expect_give_back().times(1).returning(|_| Ok(()));
+    m.throttle.expect_succeeded().never();
+    m.users.expect_credentials().returning(|_| Ok(None));
+    m.hasher
+        .expect_verify()
+        .returning(|_, _| Err(ports::HashError::Busy));
+    let outcome = m
+        .services()
+        .auth
+        .log_in("user1", "right one", "127.0.0.1", None)
+        .await;
+    assert!(outcome.is_err());
 }
 
 #[tokio::test]

@@ -26,14 +26,17 @@ pub const NOW: OffsetDateTime = datetime!(2026-11-23 09:30 UTC);
 pub const OWNER: Actor = Actor {
     user_id: UserId(1),
     role: Role::User,
+    client: None,
 };
 pub const STRANGER: Actor = Actor {
     user_id: UserId(2),
     role: Role::User,
+    client: None,
 };
 pub const ADMIN: Actor = Actor {
     user_id: UserId(3),
     role: Role::Admin,
+    client: None,
 };
 
 /// One mock per port; tests set expectations, then `services()` wires them.
@@ -51,18 +54,25 @@ pub struct Mocks {
     pub gate: MockAdmissionGate,
     pub audit: MockAuditLog,
     pub idempotency: MockIdempotencyKeys,
+    /// The test sets the throttle's and the device tokens' expectations itself.
+    pub own_throttle: bool,
 }
 
 impl Mocks {
     pub fn services(mut self) -> Services {
-        // Log-in throttling has its own adapter tests; here it lets everything through.
-        self.throttle.expect_check().returning(|_| {
-            Ok(ports::Throttle::Allowed {
-                failures_on_record: true,
-            })
-        });
-        self.throttle.expect_failed().returning(|_| Ok(()));
-        self.throttle.expect_succeeded().returning(|_| Ok(()));
+        if !self.own_throttle {
+            // Log-in throttling has its own adapter tests; here it lets everything through,
+            // and no browser is trusted yet.
+            self.throttle
+                .expect_reserve()
+                .returning(|_| Ok(ports::Throttle::Reserved));
+            self.throttle.expect_succeeded().returning(|_| Ok(()));
+            self.throttle.expect_give_back().returning(|_| Ok(()));
+            self.tokens.expect_verify_device().returning(|_, _, _| None);
+            self.tokens
+                .expect_issue_device()
+                .returning(|_, _| Ok("device".into()));
+        }
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         Services::new(Deps {

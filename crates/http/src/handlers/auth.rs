@@ -1,10 +1,13 @@
 //! Sign-up, log-in and log-out.
 
 use super::Svc;
+use crate::client_addr;
 use crate::dto::{Credentials, TokenBody, UserBody};
 use crate::extract::{Authenticated, JsonBody};
 use crate::problem::{ApiError, Problem};
-use actix_web::{HttpRequest, HttpResponse};
+use crate::security::jwt::DEVICE_TRUST;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 #[utoipa::path(
     post, path = "/api/v1/auth/signup", tag = "auth",
@@ -34,17 +37,54 @@ pub async fn sign_up(svc: Svc, body: JsonBody) -> Result<HttpResponse, ApiError>
 )]
 pub async fn log_in(svc: Svc, req: HttpRequest, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let c: Credentials = body.parse()?;
-    // The peer's address: forwarded headers are not trusted (they are the client's to write).
-    let client = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| a.ip().to_string());
-    let issued = svc.auth.log_in(&c.username, &c.password, &client).await?;
+    let client = client_addr::of(&req).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let device = req.cookie(DEVICE_COOKIE);
+    let logged_in = svc
+        .auth
+        .log_in(
+            &c.username,
+            &c.password,
+            &client,
+            device.as_ref().map(Cookie::value),
+        )
+        .await?;
+    let issued = logged_in.token;
     let expires_in = (issued.claims.expires_at - issued.claims.issued_at).whole_seconds();
-    Ok(HttpResponse::Ok().json(TokenBody {
+    let mut answer = HttpResponse::Ok();
+    if let Some(device) = logged_in.device {
+        let secure = req
+            .app_data::<web::Data<CookiePolicy>>()
+            .is_some_and(|p| p.secure);
+        answer.cookie(device_cookie(device, secure));
+    }
+    Ok(answer.json(TokenBody {
         access_token: issued.token,
         token_type: "Bearer",
         expires_in,
     }))
+}
+
+/// The cookie that marks a browser as one the account has logged in from before.
+pub const DEVICE_COOKIE: &str = "device";
+
+/// How the log-in's cookies are set.
+#[derive(Debug, Clone, Copy)]
+pub struct CookiePolicy {
+    /// Sent only over HTTPS (production).
+    pub secure: bool,
+}
+
+/// The device token as a cookie: sent back only to the log-in, never readable by scripts.
+fn device_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(DEVICE_COOKIE, token)
+        .path("/api/v1/auth/login")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::seconds(
+            DEVICE_TRUST.whole_seconds(),
+        ))
+        .finish()
 }
 
 #[utoipa::path(

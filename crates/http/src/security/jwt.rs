@@ -18,10 +18,24 @@ struct Claims {
     exp: i64,
 }
 
+/// A device token: which account the browser logged in to, and the browser's own id.
+#[derive(Debug, Serialize, Deserialize)]
+struct DeviceClaims {
+    acc: String,
+    dev: String,
+    exp: i64,
+}
+
+/// How long a browser stays trusted after its last successful log-in to the account.
+pub const DEVICE_TRUST: Duration = Duration::days(180);
+
 pub struct JwtTokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    device_encoding: EncodingKey,
+    device_decoding: DecodingKey,
+    device_validation: Validation,
     ttl: Duration,
     verified: Mutex<HashMap<Box<str>, TokenClaims>>,
 }
@@ -46,10 +60,18 @@ impl JwtTokens {
         // Expiry is checked against the injected clock below, to the second, with no leeway.
         validation.validate_exp = false;
         validation.required_spec_claims = ["exp", "sub"].iter().map(|s| (*s).to_owned()).collect();
+        let mut device_validation = Validation::new(Algorithm::HS256);
+        device_validation.validate_exp = false;
+        device_validation.required_spec_claims = ["exp".to_owned()].into_iter().collect();
+        // A key of their own: a device token can never verify as an access token, or back.
+        let device_secret = [b"device-token:".as_slice(), secret].concat();
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            device_encoding: EncodingKey::from_secret(&device_secret),
+            device_decoding: DecodingKey::from_secret(&device_secret),
+            device_validation,
             ttl,
             verified: Mutex::default(),
         }
@@ -120,6 +142,27 @@ impl Tokens for JwtTokens {
         }
         Ok(claims)
     }
+
+    fn issue_device(&self, account: &str, now: OffsetDateTime) -> Result<String, TokenError> {
+        let claims = DeviceClaims {
+            acc: account.to_owned(),
+            dev: uuid::Uuid::new_v4().simple().to_string(),
+            exp: (now + DEVICE_TRUST).unix_timestamp(),
+        };
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.device_encoding,
+        )
+        .map_err(|e| TokenError::Issue(e.to_string()))
+    }
+
+    fn verify_device(&self, token: &str, account: &str, now: OffsetDateTime) -> Option<String> {
+        let claims = decode::<DeviceClaims>(token, &self.device_decoding, &self.device_validation)
+            .ok()?
+            .claims;
+        (claims.acc == account && now.unix_timestamp() < claims.exp).then_some(claims.dev)
+    }
 }
 
 #[cfg(test)]
@@ -171,5 +214,25 @@ mod tests {
         let other = JwtTokens::new(b"other", Duration::HOUR);
         assert_eq!(other.verify(&t.token, NOW), Err(TokenError::Invalid));
         assert_eq!(other.verify("garbage", NOW), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn device_tokens_name_their_account_expire_and_never_pass_as_access_tokens() {
+        let tokens = JwtTokens::new(b"secret", Duration::HOUR);
+        let device = tokens.issue_device("alice", NOW).expect("issued");
+        let id = tokens
+            .verify_device(&device, "alice", NOW)
+            .expect("trusted");
+        assert_eq!(id.len(), 32);
+        assert_eq!(tokens.verify_device(&device, "bob", NOW), None);
+        assert_eq!(
+            tokens.verify_device(&device, "alice", NOW + DEVICE_TRUST),
+            None
+        );
+        assert_eq!(tokens.verify(&device, NOW), Err(TokenError::Invalid));
+        let access = tokens.issue(&user(), NOW).expect("issued");
+        assert_eq!(tokens.verify_device(&access.token, "alice", NOW), None);
+        let other = JwtTokens::new(b"other", Duration::HOUR);
+        assert_eq!(other.verify_device(&device, "alice", NOW), None);
     }
 }

@@ -1,6 +1,6 @@
 //! Adapters for the password-hashing and token ports.
 
-mod jwt;
+pub mod jwt;
 mod password;
 
 pub use jwt::JwtTokens;

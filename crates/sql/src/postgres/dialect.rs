@@ -42,6 +42,7 @@ pub(super) async fn confirm_in_one_statement(
             id,
             now,
             actor: audit.actor.map(|a| a.0),
+            client: audit.client.map(|ip| ip.to_string()),
             changes: crate::audit_json::changes(audit),
         }
         .load(conn)
@@ -63,6 +64,10 @@ pub(super) async fn confirm_batch_in_one_statement(
             actors: asks
                 .iter()
                 .map(|(_, note)| note.actor.map(|a| a.0))
+                .collect(),
+            clients: asks
+                .iter()
+                .map(|(_, note)| note.client.map(|ip| ip.to_string()))
                 .collect(),
             changes: asks
                 .iter()

@@ -25,6 +25,7 @@ pub(super) async fn write(conn: &mut Db, note: &AuditNote, target_id: i64) -> Qu
             audit_log::target_kind.eq(note.action.target().as_str()),
             audit_log::target_id.eq(target_id),
             audit_log::changes.eq(crate::audit_json::changes(note)),
+            audit_log::client_addr.eq(note.client.map(|ip| ip.to_string())),
         ))
         .execute(conn)
         .await?;
