@@ -130,6 +130,18 @@ impl TestApp {
         .await
     }
 
+    /// Another server on this one's database and Redis prefix, with other settings (another
+    /// database role, for example).
+    pub async fn another_instance_with(&self, settings: Settings) -> Self {
+        Self::serve(
+            self.backend,
+            settings,
+            self.store.clone(),
+            self.redis.clone(),
+        )
+        .await
+    }
+
     async fn serve(
         backend: Backend,
         settings: Settings,

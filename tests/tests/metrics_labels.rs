@@ -27,7 +27,8 @@ fn series(text: &str) -> std::collections::BTreeSet<&str> {
 async fn a_thousand_invented_methods_add_no_series() {
     let app = TestApp::spawn(Backend::Embedded).await;
     // One invented method first, so the `other` series exist before the measurement.
-    app.call("INVENTED", "/api/v1/reservations", None, None).await;
+    app.call("INVENTED", "/api/v1/reservations", None, None)
+        .await;
     app.call("INVENTED", "/no/such/page", None, None).await;
     // And a scrape, which is counted too.
     scrape(&app).await;
@@ -38,7 +39,11 @@ async fn a_thousand_invented_methods_add_no_series() {
         } else {
             format!("INVENTED{i}")
         };
-        let path = if i % 2 == 0 { "/api/v1/reservations" } else { "/no/such/page" };
+        let path = if i % 2 == 0 {
+            "/api/v1/reservations"
+        } else {
+            "/no/such/page"
+        };
         let r = app.call(&method, path, None, None).await;
         assert!(r.status.is_client_error(), "{method}: {}", r.status);
     }

@@ -1,49 +1,12 @@
-//! api-server: serves the booking API, or creates an admin account.
+//! api-server: serves the booking API, applies migrations, or creates an admin account.
+
+mod cli;
 
 use api_server::{build, start};
+use cli::Command;
 use settings::{LogFormat, Settings};
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
-
-const HELP: &str = "\
-api-server - the exam seat booking API
-
-USAGE:
-    api-server [serve]                     Serve the API (default)
-    api-server create-admin --username NAME
-                                           Create an admin; the password is read from
-                                           standard input (one trailing newline is trimmed)
-    api-server --help | --version
-
-Configuration comes from config/default.toml, config/<APP_PROFILE>.toml and the environment
-(DATABASE_URL, REDIS_URL, HOST, PORT, JWT_SECRET, APP_PROFILE, APP__SECTION__KEY); see README.md.
-At start the server runs pending migrations and creates missing slots up to the horizon.
-";
-
-enum Command {
-    Serve,
-    CreateAdmin { username: String },
-    Help,
-    Version,
-}
-
-fn parse(args: &[String]) -> Result<Command, String> {
-    match args {
-        [] => Ok(Command::Serve),
-        [one] if one == "serve" => Ok(Command::Serve),
-        [one] if one == "--help" || one == "-h" || one == "help" => Ok(Command::Help),
-        [one] if one == "--version" || one == "-V" => Ok(Command::Version),
-        [cmd, flag, name] if cmd == "create-admin" && flag == "--username" => {
-            Ok(Command::CreateAdmin {
-                username: name.clone(),
-            })
-        }
-        [cmd, rest @ ..] if cmd == "create-admin" => Err(format!(
-            "create-admin takes exactly --username NAME (got {rest:?})"
-        )),
-        other => Err(format!("unknown arguments {other:?}; see --help")),
-    }
-}
 
 /// Logs go through a background writer thread, so a slow terminal or disk never holds up a
 /// request; the guard flushes what is queued when main returns.
@@ -75,9 +38,9 @@ fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
 async fn main() -> ExitCode {
     let _log_writer = init_logging();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let outcome = match parse(&args) {
-        Ok(Command::Help) => {
-            print!("{HELP}");
+    let outcome = match cli::parse(&args) {
+        Ok(Command::Help(text)) => {
+            print!("{text}");
             Ok(())
         }
         Ok(Command::Version) => {
@@ -85,6 +48,7 @@ async fn main() -> ExitCode {
             Ok(())
         }
         Ok(Command::Serve) => serve().await,
+        Ok(Command::Migrate { grant_to }) => migrate(grant_to.as_deref()).await,
         Ok(Command::CreateAdmin { username }) => create_admin(&username).await,
         Err(usage) => Err(usage),
     };
@@ -135,16 +99,26 @@ async fn serve() -> Result<(), String> {
         drain,
     ));
     let base = format!("http://{}", running.addr);
-    tracing::info!(profile = %settings.profile, "listening on {base}");
+    let page = |path: &str| format!("{base}{path}");
+    // The addresses go into the log line too: a service manager's journal shows them.
+    tracing::info!(
+        profile = %settings.profile,
+        swagger_ui = %page("/swagger-ui/"),
+        book = %page("/book"),
+        admin = %page("/admin"),
+        events = %page("/events"),
+        "listening on {base}"
+    );
     // The friendly lines are for a person at a terminal; a log file gets only log lines.
     if std::io::stdout().is_terminal() {
         println!("api-server listening on {base}");
-        println!("  Swagger UI:  {base}/swagger-ui/");
-        println!("  Book seats:  {base}/book");
-        println!("  Admin:       {base}/admin");
-        println!("  Event page:  {base}/events");
+        println!("  Swagger UI:  {}", page("/swagger-ui/"));
+        println!("  Book seats:  {}", page("/book"));
+        println!("  Admin:       {}", page("/admin"));
+        println!("  Event page:  {}", page("/events"));
         println!(
-            "  First admin: printf 'a-long-password\\n' | api-server create-admin --username admin"
+            "  First admin: {} create-admin --username admin",
+            this_command()
         );
     }
     running.server.await.map_err(|e| e.to_string())?;
@@ -183,15 +157,58 @@ async fn shut_down_on_signal(
     server.stop(true).await;
 }
 
-async fn create_admin(username: &str) -> Result<(), String> {
+/// How the person who started this server runs it again from where they are: through cargo
+/// when cargo started it (`make run`), else by the binary's path.
+fn this_command() -> String {
+    // Cargo sets its package variables for the programs `cargo run` starts.
+    if std::env::var_os("CARGO_MANIFEST_DIR").is_some() {
+        return format!("cargo run --bin {} --", env!("CARGO_PKG_NAME"));
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return env!("CARGO_PKG_NAME").to_owned();
+    };
+    match std::env::current_dir().map(|here| exe.strip_prefix(here).map(|p| p.to_owned())) {
+        Ok(Ok(relative)) => format!("./{}", relative.display()),
+        _ => exe.display().to_string(),
+    }
+}
+
+async fn migrate(grant_to: Option<&str>) -> Result<(), String> {
+    let settings = Settings::load().map_err(|e| e.to_string())?;
+    let line = api_server::migrate(&settings, grant_to)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{line}");
+    Ok(())
+}
+
+/// The new admin's password: asked twice at a terminal, without echo; otherwise read from
+/// standard input, for scripts.
+fn read_password() -> Result<String, String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password for the new admin: ")
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        let again = rpassword::prompt_password("The same password again: ")
+            .map_err(|e| format!("cannot read the password: {e}"))?;
+        if first != again {
+            return Err("the two passwords differ; nothing was created".into());
+        }
+        return Ok(first);
+    }
     let mut password = String::new();
     std::io::stdin()
         .read_to_string(&mut password)
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-    let password = password
+    let trimmed = password
         .strip_suffix('\n')
         .map(|p| p.strip_suffix('\r').unwrap_or(p))
         .unwrap_or(&password);
+    Ok(trimmed.to_owned())
+}
+
+async fn create_admin(username: &str) -> Result<(), String> {
+    let password = read_password()?;
+    let password = password.as_str();
     let settings = Settings::load().map_err(|e| e.to_string())?;
     let built = build(&settings).await.map_err(|e| e.to_string())?;
     let user = built

@@ -56,7 +56,7 @@ impl<T: SlotRepository + Reconciliation> Store for T {}
 async fn open(settings: &Settings, create: bool) -> Result<(Arc<dyn Store>, String), String> {
     let prepare = |e: ports::BackendError| format!("cannot prepare the database: {e}");
     let choice = settings.database_choice().map_err(|e| e.to_string())?;
-    let target = describe(&choice);
+    let target = choice.describe();
     let store: Arc<dyn Store> = match choice {
         // One connection is plenty: the statements run one after another.
         DatabaseChoice::Postgres { url } => Arc::new(
@@ -178,21 +178,4 @@ async fn run(o: cli::Options) -> Result<String, String> {
         horizon.len(),
         policy.slot_capacity,
     ))
-}
-
-/// Names the database for the summary line, without credentials.
-fn describe(choice: &DatabaseChoice) -> String {
-    match choice {
-        DatabaseChoice::Embedded { path } => {
-            let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-            format!("sqlite {}", shown.display())
-        }
-        DatabaseChoice::Postgres { url } => {
-            // postgres://user:secret@host:port/name?options -> host:port/name
-            let rest = url.expose().split_once("://").map_or("", |(_, r)| r);
-            let after_user = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
-            let shown = after_user.split('?').next().unwrap_or_default();
-            format!("postgres {shown}")
-        }
-    }
 }

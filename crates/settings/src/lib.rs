@@ -181,6 +181,26 @@ pub enum DatabaseChoice {
     Embedded { path: PathBuf },
 }
 
+impl DatabaseChoice {
+    /// Names the database for a log line, without credentials: `sqlite /full/path` or
+    /// `postgres host:port/name`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Embedded { path } => {
+                let shown = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                format!("sqlite {}", shown.display())
+            }
+            Self::Postgres { url } => {
+                // postgres://user:secret@host:port/name?options -> host:port/name
+                let rest = url.expose().split_once("://").map_or("", |(_, r)| r);
+                let after_user = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+                let shown = after_user.split('?').next().unwrap_or_default();
+                format!("postgres {shown}")
+            }
+        }
+    }
+}
+
 /// Where locks, token revocations and the voucher admission gate live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CoordinationChoice {

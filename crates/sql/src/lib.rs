@@ -16,7 +16,7 @@ mod schema;
 mod sqlite;
 mod statements;
 
-pub use postgres::{run_migrations as run_pg_migrations, PgStore};
+pub use postgres::{grant_server_role, run_migrations as run_pg_migrations, PgStore};
 pub use sqlite::{run_migrations as run_sqlite_migrations, SqliteStore};
 
 use ports::BackendError;

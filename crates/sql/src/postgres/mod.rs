@@ -11,7 +11,7 @@ mod migrate;
 #[path = "../repos/mod.rs"]
 mod repos;
 
-pub use migrate::run_migrations;
+pub use migrate::{grant_server_role, run_migrations};
 
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
