@@ -248,7 +248,50 @@ async fn a_demoted_admin_loses_admin_routes_at_once(backend: Backend) {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
+async fn a_password_logs_in_whether_typed_composed_or_decomposed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let composed = "caf\u{e9} cr\u{e8}me"; // é and è as single characters (NFC)
+    let decomposed = "cafe\u{301} cre\u{300}me"; // letters plus combining accents (NFD)
+    let r = app
+        .post(
+            SIGNUP,
+            None,
+            &json!({"username": "amelie", "password": composed}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    for typed in [composed, decomposed] {
+        let r = app
+            .post(
+                LOGIN,
+                None,
+                &json!({"username": "amelie", "password": typed}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{typed:?}: {:?}", r.body);
+    }
+    // And the other way round, with a new password set in NFD.
+    let token = app.login("amelie", decomposed).await;
+    let r = app
+        .patch(
+            "/api/v1/users/me",
+            Some(&token),
+            &json!({"password": "\u{212b}ngstr\u{f6}m-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .post(
+            LOGIN,
+            None,
+            &json!({"username": "amelie", "password": "A\u{30a}ngstro\u{308}m-1"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+}
+
 on_both_backends!(
+    a_password_logs_in_whether_typed_composed_or_decomposed,
     signup_creates_a_user_and_login_returns_a_bearer_token,
     usernames_are_unique_regardless_of_case,
     signup_rule_violations_are_422_and_malformed_bodies_are_400,

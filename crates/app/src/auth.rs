@@ -186,7 +186,14 @@ impl AuthService {
             Some(s) => (Some(s.user), Some(s.password_hash)),
             None => (None, None),
         };
-        let verified = self.hasher.verify(password, hash).await?;
+        // Passwords are hashed in NFKC. One set before that rule was hashed as it was typed:
+        // when the typed form differs from its NFKC, that form is checked too (for unknown
+        // users as well, so the work, and the time, is the same either way).
+        let normalized = Password::normalize(password);
+        let mut verified = self.hasher.verify(&normalized, hash.clone()).await?;
+        if !verified && normalized != password {
+            verified = self.hasher.verify(password, hash).await?;
+        }
         match user {
             Some(user) if verified => {
                 let issued = self

@@ -98,7 +98,9 @@ pub enum PasswordError {
     TooLong,
 }
 
-/// A plaintext password that satisfies the length rule. Its `Debug` never prints the secret.
+/// A plaintext password that satisfies the length rule, in Unicode normalization form NFKC
+/// (NIST SP 800-63B): "é" typed as one character or as "e" and a combining accent is the same
+/// password. Its `Debug` never prints the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
@@ -107,16 +109,24 @@ impl Password {
     pub const MAX_CHARS: usize = 128;
 
     /// # Errors
-    /// `TooShort` below 8 characters, `TooLong` above 128 (counted in Unicode scalar values).
+    /// `TooShort` below 8 characters, `TooLong` above 128 (counted in Unicode scalar values,
+    /// after normalization).
     pub fn parse(raw: &str) -> Result<Self, PasswordError> {
-        let chars = raw.chars().count();
+        let normalized = Self::normalize(raw);
+        let chars = normalized.chars().count();
         if chars < Self::MIN_CHARS {
             Err(PasswordError::TooShort)
         } else if chars > Self::MAX_CHARS {
             Err(PasswordError::TooLong)
         } else {
-            Ok(Self(raw.to_owned()))
+            Ok(Self(normalized))
         }
+    }
+
+    /// `typed` in NFKC, the form passwords are hashed and checked in.
+    pub fn normalize(typed: &str) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        typed.nfkc().collect()
     }
 
     pub fn expose(&self) -> &str {
@@ -134,6 +144,19 @@ impl fmt::Debug for Password {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn passwords_are_kept_in_nfkc_whatever_form_they_were_typed_in() {
+        let composed = "caf\u{e9}-p\u{e2}t\u{e9}"; // é and â as single characters
+        let decomposed = "cafe\u{301}-pa\u{302}te\u{301}"; // letters plus combining accents
+        assert_ne!(composed, decomposed);
+        let a = Password::parse(composed).expect("valid");
+        let b = Password::parse(decomposed).expect("valid");
+        assert_eq!(a, b);
+        assert_eq!(a.expose(), composed);
+        // Compatibility forms fold too: a full-width "Ａ" is an "A".
+        assert_eq!(Password::normalize("\u{ff21}bcdefgh"), "Abcdefgh");
+    }
 
     #[test]
     fn username_accepts_letters_digits_and_the_five_symbols() {

@@ -442,3 +442,41 @@ fn require_admin_lets_only_admins_through() {
         Err(AppError::Forbidden)
     ));
 }
+
+#[tokio::test]
+async fn a_password_hashed_as_typed_before_normalization_still_logs_in() {
+    // Set in decomposed form before passwords were normalized: its hash is of that form.
+    const SET_AS: &str = "cafe\u{301}-cafe\u{301}";
+    let mut m = right_password_log_in(Ok(Some(state(1, Role::User))));
+    m.hasher.checkpoint();
+    m.hasher
+        .expect_verify()
+        .times(2)
+        .returning(|typed, _| Ok(typed == SET_AS));
+    let logged_in = m
+        .services()
+        .auth
+        .log_in("user1", SET_AS, "127.0.0.1", None)
+        .await
+        .expect("the form it was set in still works");
+    assert_eq!(logged_in.token.token, "jwt");
+}
+
+#[tokio::test]
+async fn a_password_typed_in_nfkc_form_is_checked_once() {
+    let mut m = Mocks::default();
+    m.users.expect_credentials().returning(|_| Ok(None));
+    m.hasher
+        .expect_verify()
+        .times(1)
+        .returning(|_, _| Ok(false));
+    let outcome = m
+        .services()
+        .auth
+        .log_in("user1", "plain ascii", "127.0.0.1", None)
+        .await;
+    assert!(matches!(
+        outcome,
+        Err(AppError::Unauthenticated(Unauthenticated::BadCredentials))
+    ));
+}
