@@ -1,6 +1,9 @@
 # Every target here is what CI runs (.ci/run calls `make lint`, `make test` and
 # `make schemathesis`).
-.PHONY: run run-server test lint fmt bench services purity schemathesis
+.PHONY: run run-server test lint fmt bench services purity schemathesis install
+
+# Where `make install` puts the binaries (in $(PREFIX)/bin).
+PREFIX ?= $(HOME)/.local
 
 # Serve the API on http://127.0.0.1:8080 with the embedded database (data/exam-booking.sqlite3)
 # and the in-process lock: nothing to install or start. One process only.
@@ -16,9 +19,9 @@ run-server: services
 # The whole suite: unit tests, then the repository, end-to-end, cap and rush suites on both
 # backends (PostgreSQL + Redis, and the embedded SQLite + in-process), in parallel. Each
 # integration test gets its own database (cloned from a migrated template) and, on the server
-# backend, its own Redis key prefix.
+# backend, its own Redis key prefix. Ends with one line counting the whole run.
 test: services
-	cargo test --workspace
+	scripts/test.sh
 
 lint: purity
 	cargo fmt --all -- --check
@@ -44,3 +47,10 @@ schemathesis: services
 
 services:
 	scripts/ensure-services.sh
+
+# Release builds of api-server and slot-generator in $(PREFIX)/bin (default ~/.local/bin), for
+# cron and service managers: `make install PREFIX=/usr/local` for a system-wide install.
+install:
+	cargo install --locked --path bin/api-server --root $(PREFIX) --target-dir target
+	cargo install --locked --path bin/slot-generator --root $(PREFIX) --target-dir target
+	@echo "installed: $(PREFIX)/bin/api-server $(PREFIX)/bin/slot-generator"

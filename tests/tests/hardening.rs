@@ -305,7 +305,25 @@ async fn a_wrong_method_names_the_right_ones_and_whole_numbers_may_be_written_as
     }
 }
 
+async fn the_root_sends_a_browser_to_the_booking_page(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let r = app.get("/", None).await;
+    // The client follows redirects: the answer is the booking page, which links the others.
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.content_type.starts_with("text/html"),
+        "{}",
+        r.content_type
+    );
+    let page = String::from_utf8_lossy(&r.raw);
+    assert!(page.contains("<title>Book exam seats</title>"));
+    for link in ["/events", "/admin", "/swagger-ui/"] {
+        assert!(page.contains(&format!("href=\"{link}\"")), "{link}");
+    }
+}
+
 on_both_backends!(
+    the_root_sends_a_browser_to_the_booking_page,
     a_wrong_method_names_the_right_ones_and_whole_numbers_may_be_written_as_floats,
     far_future_and_far_past_dates_are_refused_not_panicked_on,
     bodies_must_be_json_objects_declared_as_json,

@@ -61,14 +61,22 @@ const FILES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Registers the pages (with and without a trailing slash) and their files.
+/// Registers the pages (with and without a trailing slash) and their files. The root sends a
+/// browser to the booking page, whose header links the others and the API reference.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(to_booking));
     for page in ["/events", "/book", "/admin"] {
         cfg.route(page, web::get().to(serve))
             .route(&format!("{page}/"), web::get().to(serve))
             .route(&format!("{page}/{{file}}"), web::get().to(serve));
     }
     cfg.route("/assets/{file}", web::get().to(serve));
+}
+
+async fn to_booking() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, "/book"))
+        .finish()
 }
 
 async fn serve(req: HttpRequest) -> HttpResponse {
