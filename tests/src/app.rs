@@ -221,8 +221,9 @@ impl TestApp {
         if let Some(ct) = content_type {
             req = req.insert_header(("Content-Type", ct));
         }
+        // Appended, not inserted: a test may send a header twice.
         for (name, value) in headers {
-            req = req.insert_header((*name, *value));
+            req = req.append_header((*name, *value));
         }
         let sent = match body {
             Some(b) => req.send_body(b).await,

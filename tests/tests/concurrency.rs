@@ -53,6 +53,7 @@ async fn pending(db: &TestStore, user: UserId, from: i64, hours: i64, seats: i64
             range: HourRange::new(at(from), at(from + hours), ServiceOffset::UTC).expect("range"),
             seats: Seats::new(seats).expect("seats"),
             now: T0,
+            idempotency_key: None,
         })
         .await
         .expect("pending")

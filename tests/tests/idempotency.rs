@@ -189,7 +189,92 @@ async fn a_replay_survives_a_restart_and_reaches_every_instance(backend: Backend
     assert_eq!(plain.code(), "already_claimed");
 }
 
+async fn a_crash_between_the_commit_and_the_answer_cannot_make_a_second_reservation(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (alice, alice_id) = app.user().await;
+    let actor = domain::Actor {
+        user_id: domain::UserId(alice_id),
+        role: domain::Role::User,
+        client: None,
+    };
+    // What a process did before it died: took the key and committed the reservation, but never
+    // stored its answer.
+    let key = app::IdempotencyKey::parse(b"order-crash").expect("key");
+    let (starts, ends) = (slot(10, 9), slot(10, 10));
+    let fingerprint = format!(
+        "POST /api/v1/reservations\n{{\"ends_at\":\"{ends}\",\"seats\":2,\"starts_at\":\"{starts}\"}}"
+    );
+    let begun = app
+        .services
+        .idempotency
+        .begin(actor.user_id, &key, &fingerprint)
+        .await
+        .expect("key taken");
+    assert_eq!(begun, app::Begun::Fresh);
+    let rfc = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .expect("time")
+    };
+    let made = app
+        .services
+        .reservations
+        .create(&actor, rfc(&starts), rfc(&ends), 2, Some(&key))
+        .await
+        .expect("committed");
+
+    // The client retries at once, without waiting for the key to expire.
+    let retry = keyed(
+        &app,
+        "/api/v1/reservations",
+        &alice,
+        "order-crash",
+        Some(&booking(10, 2)),
+    )
+    .await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{:?}", retry.body);
+    assert_eq!(retry.body["id"], made.id.0, "the reservation that was made");
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(own_reservations(&app, &alice).await, 1);
+    // And that answer is kept for the retries after it.
+    let again = keyed(
+        &app,
+        "/api/v1/reservations",
+        &alice,
+        "order-crash",
+        Some(&booking(10, 2)),
+    )
+    .await;
+    assert_eq!(again.body, retry.body);
+    assert_eq!(own_reservations(&app, &alice).await, 1);
+}
+
+async fn two_idempotency_keys_on_one_request_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (alice, _) = app.user().await;
+    let body = booking(10, 2).to_string().into_bytes();
+    let r = app
+        .send(
+            "POST",
+            "/api/v1/reservations",
+            Some(&alice),
+            Some("application/json"),
+            Some(body),
+            &[("Idempotency-Key", "first"), ("Idempotency-Key", "second")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("one Idempotency-Key"));
+    assert_eq!(own_reservations(&app, &alice).await, 0, "nothing was done");
+}
+
 on_both_backends!(
+    a_crash_between_the_commit_and_the_answer_cannot_make_a_second_reservation,
+    two_idempotency_keys_on_one_request_are_refused,
     a_retried_reservation_is_made_once,
     a_double_click_makes_one_reservation,
     a_replay_survives_a_restart_and_reaches_every_instance,

@@ -66,6 +66,7 @@ async fn reserve(db: &TestStore, user: UserId, from: i64, to: i64, n: i64) -> Re
             range: range(from, to),
             seats: seats(n),
             now: T0,
+            idempotency_key: None,
         })
         .await
         .expect("reservation")
@@ -232,6 +233,7 @@ async fn create_checks_slots_exist_and_have_room(backend: Backend) {
             range: range(1, 2),
             seats: seats(11),
             now: T0,
+            idempotency_key: None,
         })
         .await;
     assert!(matches!(
@@ -244,10 +246,58 @@ async fn create_checks_slots_exist_and_have_room(backend: Backend) {
             range: range(47, 49),
             seats: seats(1),
             now: T0,
+            idempotency_key: None,
         })
         .await;
     assert!(matches!(missing, Err(CreateReservationError::SlotMissing)));
     assert!(s.get(ReservationId(424242)).await.expect("get").is_none());
+}
+
+async fn a_batch_of_creates_answers_each_as_one_after_another_would(backend: Backend) {
+    let db = db_with_slots(backend, 10).await;
+    let (a, b) = (user(&db, "alice").await, user(&db, "bob").await);
+    let id = reserve(&db, a, 3, 4, 10).await;
+    db.reservations()
+        .confirm(id, T0, confirm_note())
+        .await
+        .expect("hour 3 is full");
+    let ask = |user, from, to, n| NewReservation {
+        user_id: user,
+        range: range(from, to),
+        seats: seats(n),
+        now: T0,
+        idempotency_key: None,
+    };
+    let outcomes = db
+        .reservations()
+        .create_many(vec![
+            ask(a, 1, 3, 10),  // fits: every covered hour has 10 free
+            ask(b, 2, 4, 1),   // hour 3 is full
+            ask(b, 46, 49, 1), // hour 48 has no slot
+            ask(b, 1, 2, 10),  // fits: pending seats hold no room
+        ])
+        .await;
+    assert_eq!(outcomes.len(), 4);
+    let made: Vec<_> = outcomes
+        .iter()
+        .map(|o| o.as_ref().map(|r| (r.user_id, r.range, r.seats.get())))
+        .collect();
+    assert!(matches!(made[0], Ok((u, r, 10)) if u == a && r == range(1, 3)));
+    assert!(matches!(
+        outcomes[1],
+        Err(CreateReservationError::InsufficientCapacity)
+    ));
+    assert!(matches!(
+        outcomes[2],
+        Err(CreateReservationError::SlotMissing)
+    ));
+    assert!(matches!(made[3], Ok((u, r, 10)) if u == b && r == range(1, 2)));
+    let stored = db
+        .reservations()
+        .list(ReservationFilter::default(), PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(stored.total, 3);
 }
 
 async fn confirm_moves_counters_and_reports_each_refusal(backend: Backend) {
@@ -627,6 +677,7 @@ on_both_backends!(
     deleting_a_user_cancels_everything_frees_seats_and_frees_the_name,
     slots_are_ensured_idempotently_and_listed_in_order,
     create_checks_slots_exist_and_have_room,
+    a_batch_of_creates_answers_each_as_one_after_another_would,
     confirm_moves_counters_and_reports_each_refusal,
     cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen,
     update_pending_applies_the_create_checks_and_only_while_pending,

@@ -43,6 +43,18 @@ pub struct StoredAnswer {
     pub body: String,
 }
 
+/// What a keyed request does, once its key is taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// The work, under this key.
+    Fresh,
+    /// Nothing: this answer is given again.
+    Replay(StoredAnswer),
+    /// Nothing: the work committed and made record `resource_id`, but its answer was never
+    /// stored (its process died, or is storing it now). The record is the answer.
+    Done { resource_id: i64 },
+}
+
 #[derive(Clone)]
 pub struct IdempotencyService {
     keys: Arc<dyn IdempotencyKeys>,
@@ -60,7 +72,7 @@ impl IdempotencyService {
         Self { keys, clock }
     }
 
-    /// Takes `key` for this request, or returns the answer to replay.
+    /// Takes `key` for this request, or says what to answer instead.
     ///
     /// # Errors
     /// `Invalid::IdempotencyKeyReused` when the key belonged to another request,
@@ -70,7 +82,7 @@ impl IdempotencyService {
         user: UserId,
         key: &IdempotencyKey,
         fingerprint: &str,
-    ) -> Result<Option<StoredAnswer>, AppError> {
+    ) -> Result<Begun, AppError> {
         let now = self.clock.now();
         let ages = KeyAges {
             answered_before: now - REPLAY_FOR,
@@ -81,10 +93,14 @@ impl IdempotencyService {
             .start(user, key.as_str(), fingerprint, now, ages)
             .await?
         {
-            KeyStart::Started => Ok(None),
+            KeyStart::Started => Ok(Begun::Fresh),
             KeyStart::Replay { status, body } => {
                 metrics::counter!("idempotent_replays_total").increment(1);
-                Ok(Some(StoredAnswer { status, body }))
+                Ok(Begun::Replay(StoredAnswer { status, body }))
+            }
+            KeyStart::Done { resource_id } => {
+                metrics::counter!("idempotent_replays_total").increment(1);
+                Ok(Begun::Done { resource_id })
             }
             KeyStart::Reused => Err(Invalid::IdempotencyKeyReused.into()),
             KeyStart::InFlight => Err(Conflict::IdempotencyKeyInProgress.into()),

@@ -11,19 +11,22 @@
 
 use crate::audit;
 use crate::auth::AuthService;
-use crate::confirm_batch::ConfirmBatcher;
 use crate::error::AppError;
+use crate::group_commit::GroupCommit;
+use crate::group_commit::WriteBatch;
+use crate::idempotency::IdempotencyKey;
 use crate::locking::with_lock;
 use crate::policy::BookingPolicy;
 use crate::Deps;
 use domain::audit::AuditAction;
+use domain::audit::AuditNote;
 use domain::{
     Actor, EditKind, HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus,
     Role, Seats, UserId,
 };
 use ports::{
-    ChangeReservationError, Clock, DistributedLock, NewReservation, ReservationFilter,
-    ReservationOrder, ReservationRepository, SharedCache,
+    BackendError, ChangeReservationError, Clock, CreateReservationError, DistributedLock,
+    NewReservation, ReservationFilter, ReservationOrder, ReservationRepository, SharedCache,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -53,8 +56,15 @@ pub struct ReservationService {
     cache: Arc<dyn SharedCache>,
     clock: Arc<dyn Clock>,
     policy: BookingPolicy,
-    confirms: Arc<ConfirmBatcher>,
+    creates: Arc<GroupCommit<NewReservation, Created>>,
+    confirms: Arc<GroupCommit<(ReservationId, AuditNote), Changed>>,
 }
+
+type Created = Result<Reservation, CreateReservationError>;
+type Changed = Result<Reservation, ChangeReservationError>;
+
+/// The most creates or confirms one write stores.
+const MOST_PER_WRITE: usize = 200;
 
 impl std::fmt::Debug for ReservationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,6 +86,58 @@ fn as_owner(actor: &Actor) -> Actor {
     }
 }
 
+/// Creates that arrive together are stored together (`ReservationRepository::create_many`).
+fn create_commits(
+    reservations: Arc<dyn ReservationRepository>,
+) -> Arc<GroupCommit<NewReservation, Created>> {
+    let write: WriteBatch<NewReservation, Created> = Arc::new(move |asks| {
+        let reservations = reservations.clone();
+        Box::pin(async move {
+            match <[_; 1]>::try_from(asks) {
+                Ok([one]) => vec![reservations.create(one).await],
+                Err(many) => reservations.create_many(many).await,
+            }
+        })
+    });
+    GroupCommit::new(
+        "reservation_create_batch_size",
+        MOST_PER_WRITE,
+        write,
+        || {
+            Err(CreateReservationError::Backend(BackendError::msg(
+                "the create's writer stopped before answering",
+            )))
+        },
+    )
+}
+
+/// Confirms that arrive together are confirmed together (`ReservationRepository::confirm_many`:
+/// the capacity guard holds for each slot's total; see docs/ARCHITECTURE.md).
+fn confirm_commits(
+    reservations: Arc<dyn ReservationRepository>,
+    clock: Arc<dyn Clock>,
+) -> Arc<GroupCommit<(ReservationId, AuditNote), Changed>> {
+    let write: WriteBatch<(ReservationId, AuditNote), Changed> = Arc::new(move |asks| {
+        let (reservations, now) = (reservations.clone(), clock.now());
+        Box::pin(async move {
+            match <[_; 1]>::try_from(asks) {
+                Ok([(id, note)]) => vec![reservations.confirm(id, now, note).await],
+                Err(many) => reservations.confirm_many(many, now).await,
+            }
+        })
+    });
+    GroupCommit::new(
+        "reservation_confirm_batch_size",
+        MOST_PER_WRITE,
+        write,
+        || {
+            Err(ChangeReservationError::Backend(BackendError::msg(
+                "the confirm's writer stopped before answering",
+            )))
+        },
+    )
+}
+
 impl ReservationService {
     pub fn new(deps: &Deps) -> Self {
         Self {
@@ -84,12 +146,15 @@ impl ReservationService {
             cache: deps.cache.clone(),
             clock: deps.clock.clone(),
             policy: deps.policy,
-            confirms: ConfirmBatcher::new(deps.reservations.clone(), deps.clock.clone()),
+            creates: create_commits(deps.reservations.clone()),
+            confirms: confirm_commits(deps.reservations.clone(), deps.clock.clone()),
         }
     }
 
     /// Requests `seats` seats from `starts_at` to `ends_at`; the reservation stays pending until
-    /// an admin confirms it.
+    /// an admin confirms it. Creates that arrive while another is being written are stored
+    /// together, with one statement and one commit. Under `key` the reservation is linked to
+    /// the request's idempotency key in the same transaction, so a retry after a crash finds it.
     ///
     /// # Errors
     /// `Invalid` for seats, alignment, order or window; `Conflict::SlotMissing` or
@@ -100,20 +165,19 @@ impl ReservationService {
         starts_at: OffsetDateTime,
         ends_at: OffsetDateTime,
         seats: i64,
+        key: Option<&IdempotencyKey>,
     ) -> Result<Reservation, AppError> {
         let seats = Seats::new(seats)?;
         let now = self.clock.now();
         let range = self.bookable_range(starts_at, ends_at, now)?;
-        let created = self
-            .reservations
-            .create(NewReservation {
-                user_id: actor.user_id,
-                range,
-                seats,
-                now,
-            })
-            .await?;
-        Ok(created)
+        let new = NewReservation {
+            user_id: actor.user_id,
+            range,
+            seats,
+            now,
+            idempotency_key: key.map(|k| k.as_str().to_owned()),
+        };
+        Ok(self.creates.submit(new).await?)
     }
 
     /// The actor's own reservations, newest first.
@@ -252,7 +316,7 @@ impl ReservationService {
     ) -> Result<Reservation, AppError> {
         let now = self.clock.now();
         let note = audit::confirm(actor, now, id.0);
-        match self.confirms.confirm(id, note).await {
+        match self.confirms.submit((id, note)).await {
             Ok(confirmed) => {
                 self.counters_changed(&[&confirmed.range]).await;
                 Ok(confirmed)

@@ -3,12 +3,17 @@
 //! answer is stored; a retry with the same key and request gets that answer back, marked with
 //! `Idempotent-Replayed: true`. Answers that say nothing about the work (busy, unavailable,
 //! a failure of our own) are not stored: the key is freed and a retry does the work.
+//!
+//! A reservation is linked to its key in the transaction that creates it, so a process that
+//! dies between that commit and storing the answer cannot make a retry create a second one:
+//! the retry finds the link and answers with the reservation. (A claim needs no link: a user
+//! holds at most one claim of a voucher, so a retry can never claim twice.)
 
 use crate::problem::{ApiError, PROBLEM_JSON};
 use actix_web::body::{to_bytes, BoxBody};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use app::{AppError, IdempotencyKey, Services, StoredAnswer};
+use app::{AppError, Begun, IdempotencyKey, Services, StoredAnswer};
 use domain::UserId;
 use serde_json::Value;
 use std::future::Future;
@@ -68,30 +73,53 @@ fn worth_replaying(status: StatusCode) -> bool {
         || status == StatusCode::TOO_MANY_REQUESTS)
 }
 
-/// Runs `work` for `user` at most once per key, when the request carries one.
+/// Runs `work` for `user` at most once per key, when the request carries one; `work` gets the
+/// key, to link what it makes to it. `made` answers with record `id` when an earlier request
+/// with the key made it but never stored its answer.
 ///
 /// # Errors
-/// 400 for a malformed key, 422 `idempotency_key_reused`, 409 `idempotency_key_in_progress`,
-/// or whatever `work` fails with.
-pub async fn once<W>(
+/// 400 for a malformed or repeated key, 422 `idempotency_key_reused`, 409
+/// `idempotency_key_in_progress`, or whatever `work` or `made` fail with.
+pub async fn once<W, WF, M, MF>(
     services: &Services,
     req: &HttpRequest,
     user: UserId,
     fingerprint: String,
     work: W,
+    made: M,
 ) -> Result<HttpResponse, ApiError>
 where
-    W: Future<Output = Result<HttpResponse, ApiError>>,
+    W: FnOnce(Option<IdempotencyKey>) -> WF,
+    WF: Future<Output = Result<HttpResponse, ApiError>>,
+    M: FnOnce(i64) -> MF,
+    MF: Future<Output = Result<HttpResponse, ApiError>>,
 {
-    let Some(raw) = req.headers().get(HEADER) else {
-        return work.await;
+    let mut sent = req.headers().get_all(HEADER);
+    let Some(raw) = sent.next() else {
+        return work(None).await;
     };
+    if sent.next().is_some() {
+        // Which one would the client mean? Answering either could replay the wrong work.
+        return Err(ApiError::Malformed(
+            "send one Idempotency-Key header, not several".into(),
+        ));
+    }
     let key = IdempotencyKey::parse(raw.as_bytes())?;
     let keys = &services.idempotency;
-    if let Some(answer) = keys.begin(user, &key, &fingerprint).await? {
-        return Ok(replay(answer));
-    }
-    let response = work.await.unwrap_or_else(|e| e.error_response());
+    let response = match keys.begin(user, &key, &fingerprint).await? {
+        Begun::Replay(answer) => return Ok(replay(answer)),
+        Begun::Done { resource_id } => {
+            let mut response = made(resource_id).await?;
+            response.headers_mut().insert(
+                header::HeaderName::from_static(REPLAYED),
+                header::HeaderValue::from_static("true"),
+            );
+            response
+        }
+        Begun::Fresh => work(Some(key.clone()))
+            .await
+            .unwrap_or_else(|e| e.error_response()),
+    };
     if !worth_replaying(response.status()) {
         keys.abandon(user, &key).await;
         return Ok(response);

@@ -14,6 +14,10 @@ pub enum KeyStart {
     Started,
     /// A request with this key is still being answered.
     InFlight,
+    /// The key's work committed (it made record `resource_id`, linked to the key in the same
+    /// transaction) but its answer was never stored: its process died, or is about to store
+    /// it. This request answers with the record instead of doing the work again.
+    Done { resource_id: i64 },
     /// The key was used for a different request (method, route or body).
     Reused,
     /// The key's request was answered: this is that answer.
@@ -34,6 +38,8 @@ pub struct KeyAges {
 #[async_trait]
 pub trait IdempotencyKeys: Send + Sync {
     /// Takes `key` for `user`'s request described by `fingerprint`, or says what became of it.
+    /// An unanswered record older than `ages.in_flight_before` is taken over, unless its work
+    /// committed (`Done`).
     ///
     /// # Errors
     /// `BackendError` when storage fails.

@@ -19,6 +19,9 @@ pub struct NewReservation {
     pub range: HourRange,
     pub seats: Seats,
     pub now: OffsetDateTime,
+    /// The request's idempotency key: the reservation is linked to the user's key record in
+    /// the same transaction that creates it.
+    pub idempotency_key: Option<String>,
 }
 
 /// Filters for listing; every field narrows the list when set.
@@ -74,9 +77,20 @@ pub trait ReservationRepository: Send + Sync {
     /// remaining right now (pending seats do not hold room; this is an early answer, the real
     /// check happens at confirm).
     ///
+    /// With an idempotency key, the key's record (already taken by the request) is given the
+    /// new reservation's id in the same transaction.
+    ///
     /// # Errors
     /// `SlotMissing`, `InsufficientCapacity`.
     async fn create(&self, new: NewReservation) -> Result<Reservation, CreateReservationError>;
+
+    /// Several creates, with one commit for the lot where the backend can. Each outcome, in the
+    /// order asked, is what `create` would have answered: pending reservations hold no room, so
+    /// the creates of a batch never stand in each other's way.
+    async fn create_many(
+        &self,
+        asks: Vec<NewReservation>,
+    ) -> Vec<Result<Reservation, CreateReservationError>>;
 
     /// # Errors
     /// `BackendError` when storage fails.

@@ -17,6 +17,10 @@ pub(crate) fn secs(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
+pub(crate) fn seats_i32(seats: Seats) -> i32 {
+    seats.get() as i32
+}
+
 pub(crate) fn instant(s: i64) -> Result<OffsetDateTime, BackendError> {
     OffsetDateTime::from_unix_timestamp(s).map_err(BackendError::new)
 }
@@ -78,6 +82,38 @@ pub(crate) struct ReservationRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A reservation a batch inserted, with the position (from 1) of the ask it answers.
+#[derive(Debug, QueryableByName)]
+#[diesel(table_name = reservations, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct InsertedRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub seats: i32,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub ord: i64,
+}
+
+impl InsertedRow {
+    pub fn split(self) -> (i64, ReservationRow) {
+        let row = ReservationRow {
+            id: self.id,
+            user_id: self.user_id,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            seats: self.seats,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        };
+        (self.ord, row)
+    }
 }
 
 impl ReservationRow {

@@ -99,6 +99,7 @@ diesel::table! {
         response_status -> Nullable<Integer>,
         response_body -> Nullable<Text>,
         created_at -> BigInt,
+        resource_id -> Nullable<BigInt>,
     }
 }
 

@@ -79,6 +79,64 @@ where
     }
 }
 
+statement!(InsertBatchIfRoom {
+    user_ids: Vec<i64>,
+    starts_at: Vec<i64>,
+    ends_at: Vec<i64>,
+    seats: Vec<i32>,
+    keys: Vec<Option<String>>,
+    now: Vec<i64>,
+});
+
+/// PostgreSQL's creates of a batch in one statement, one commit: each asked reservation is
+/// inserted, pending, when every hour it covers has a slot with room for its seats right now
+/// (pending seats hold no room, so the rows of a batch never stand in each other's way). Ids
+/// are drawn before the insert, so that each inserted row can be matched to its ask (`ord`,
+/// from 1) and to its idempotency key, whose record gets the new id in the same statement.
+impl QueryFragment<diesel::pg::Pg> for InsertBatchIfRoom {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH asked AS ( \
+                 SELECT nextval('reservations_id_seq'::regclass) AS id, a.* FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.user_ids)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.starts_at)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.ends_at)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Integer>, _>(&self.seats)?;
+        out.push_sql("::integer[], ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.keys)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.now)?;
+        out.push_sql(
+            "::bigint[]) WITH ORDINALITY AS a(user_id, starts_at, ends_at, seats, key, now, ord) \
+             ), inserted AS ( \
+                 INSERT INTO reservations \
+                     (id, user_id, starts_at, ends_at, seats, status, created_at, updated_at) \
+                 SELECT a.id, a.user_id, a.starts_at, a.ends_at, a.seats, 'pending', a.now, a.now \
+                 FROM asked a \
+                 WHERE (SELECT COUNT(*) FROM exam_slots s \
+                        WHERE s.starts_at >= a.starts_at AND s.starts_at < a.ends_at \
+                          AND s.capacity - s.confirmed >= a.seats) \
+                       = (a.ends_at - a.starts_at) / 3600",
+        );
+        out.push_sql(RETURNING);
+        out.push_sql(
+            " ), linked AS ( \
+                 UPDATE idempotency_keys k SET resource_id = i.id \
+                 FROM inserted i JOIN asked a ON a.id = i.id \
+                 WHERE a.key IS NOT NULL AND k.user_id = a.user_id AND k.key = a.key \
+             ) \
+             SELECT i.id, i.user_id, i.starts_at, i.ends_at, i.seats, i.status, i.created_at, \
+                    i.updated_at, a.ord \
+             FROM inserted i JOIN asked a ON a.id = i.id",
+        );
+        Ok(())
+    }
+}
+
 statement!(UpdatePendingIfRoom {
     id: i64,
     starts_at: i64,

@@ -26,7 +26,7 @@ async fn create_stores_a_pending_reservation_for_the_actor() {
     let r = m
         .services()
         .reservations
-        .create(&OWNER, START, START + Duration::hours(2), 5)
+        .create(&OWNER, START, START + Duration::hours(2), 5, None)
         .await
         .expect("created");
     assert_eq!(r.status, Pending);
@@ -37,22 +37,28 @@ async fn create_checks_rules_before_touching_storage() {
     let s = Mocks::default().services().reservations;
     let end = START + Duration::HOUR;
     assert!(matches!(
-        s.create(&OWNER, START, end, 0).await,
+        s.create(&OWNER, START, end, 0, None).await,
         Err(AppError::Invalid(Invalid::Seats(SeatsError::TooFew)))
     ));
     assert!(matches!(
-        s.create(&OWNER, START + Duration::minutes(30), end, 1)
+        s.create(&OWNER, START + Duration::minutes(30), end, 1, None)
             .await,
         Err(AppError::Invalid(Invalid::Range(_)))
     ));
     assert!(matches!(
-        s.create(&OWNER, NOW + Duration::days(1), NOW + Duration::days(2), 1)
-            .await,
+        s.create(
+            &OWNER,
+            NOW + Duration::days(1),
+            NOW + Duration::days(2),
+            1,
+            None
+        )
+        .await,
         Err(AppError::Invalid(_))
     ));
     let soon = datetime!(2026-11-25 10:00 UTC);
     assert!(matches!(
-        s.create(&OWNER, soon, soon + Duration::HOUR, 1).await,
+        s.create(&OWNER, soon, soon + Duration::HOUR, 1, None).await,
         Err(AppError::Invalid(Invalid::Window(
             WindowError::StartsTooSoon { .. }
         )))
@@ -73,11 +79,11 @@ async fn create_maps_missing_slots_and_full_slots_to_conflicts() {
     let s = m.services().reservations;
     let end = START + Duration::HOUR;
     assert!(matches!(
-        s.create(&OWNER, START, end, 1).await,
+        s.create(&OWNER, START, end, 1, None).await,
         Err(AppError::Conflict(Conflict::SlotMissing))
     ));
     assert!(matches!(
-        s.create(&OWNER, START, end, 1).await,
+        s.create(&OWNER, START, end, 1, None).await,
         Err(AppError::Conflict(Conflict::InsufficientCapacity))
     ));
 }

@@ -32,14 +32,19 @@ pub async fn create(
     let fingerprint = idempotent::fingerprint(&req, body.bytes());
     let b: NewReservationBody = body.parse()?;
     let actor = who.actor();
-    idempotent::once(&svc, &req, actor.user_id, fingerprint, async {
+    let work = async |key: Option<app::IdempotencyKey>| {
         let r = svc
             .reservations
-            .create(&actor, b.starts_at, b.ends_at, b.seats)
+            .create(&actor, b.starts_at, b.ends_at, b.seats, key.as_ref())
             .await?;
         Ok(HttpResponse::Created().json(ReservationBody::from(r)))
-    })
-    .await
+    };
+    // The reservation an earlier request with the key made, as it is now.
+    let made = async |id: i64| {
+        let r = svc.reservations.get_own(&actor, ReservationId(id)).await?;
+        Ok(HttpResponse::Created().json(ReservationBody::from(r)))
+    };
+    idempotent::once(&svc, &req, actor.user_id, fingerprint, work, made).await
 }
 
 #[utoipa::path(

@@ -52,11 +52,15 @@ pub async fn claim(
     let session = svc.auth.authenticate(&token).await?;
     let actor = session.actor();
     let fingerprint = idempotent::fingerprint(&req, None);
-    idempotent::once(&svc, &req, actor.user_id, fingerprint, async {
+    let work = async |_key| {
         let c = svc.vouchers.claim(&actor, voucher).await?;
         Ok(HttpResponse::Created().json(ClaimBody::from(c)))
-    })
-    .await
+    };
+    // Claims are not linked to their keys (see `idempotent`): nothing is ever found made.
+    let made = async |_id| -> Result<HttpResponse, ApiError> {
+        Err(AppError::Backend(ports::BackendError::msg("claims are not linked to keys")).into())
+    };
+    idempotent::once(&svc, &req, actor.user_id, fingerprint, work, made).await
 }
 
 #[utoipa::path(

@@ -2,7 +2,9 @@
 //! arrays.
 
 use super::Db;
-use crate::rows::{BatchClaimRow, ClaimedId, ReservationRow, SlotRow};
+use crate::rows::{
+    seats_i32, secs, BatchClaimRow, ClaimedId, InsertedRow, ReservationRow, SlotRow,
+};
 use crate::schema::{exam_slots, reservations};
 use diesel::prelude::*;
 use diesel::query_source::AliasedField;
@@ -10,6 +12,7 @@ use diesel::sql_types::{Array, BigInt, Integer};
 use diesel::QueryResult;
 use diesel_async::RunQueryDsl;
 use domain::audit::AuditNote;
+use ports::NewReservation;
 
 diesel::alias!(exam_slots as locked_slots: LockedSlots);
 
@@ -48,6 +51,33 @@ pub(super) async fn confirm_in_one_statement(
         .load(conn)
         .await,
     )
+}
+
+/// Several creates in one statement, one commit (`statements::InsertBatchIfRoom`): for each ask,
+/// in order, the reservation it made, or none when a covered slot was missing or full. Each
+/// ask's idempotency key, when it has one, is linked to its reservation by the same statement.
+pub(super) async fn insert_batch_if_room(
+    conn: &mut Db,
+    asks: &[NewReservation],
+) -> QueryResult<Vec<Option<ReservationRow>>> {
+    let rows: Vec<InsertedRow> = crate::statements::InsertBatchIfRoom {
+        user_ids: asks.iter().map(|a| a.user_id.0).collect(),
+        starts_at: asks.iter().map(|a| secs(a.range.start())).collect(),
+        ends_at: asks.iter().map(|a| secs(a.range.end())).collect(),
+        seats: asks.iter().map(|a| seats_i32(a.seats)).collect(),
+        keys: asks.iter().map(|a| a.idempotency_key.clone()).collect(),
+        now: asks.iter().map(|a| secs(a.now)).collect(),
+    }
+    .load(conn)
+    .await?;
+    let mut made: Vec<Option<ReservationRow>> = asks.iter().map(|_| None).collect();
+    for inserted in rows {
+        let (ord, row) = inserted.split();
+        if let Some(slot) = usize::try_from(ord - 1).ok().and_then(|i| made.get_mut(i)) {
+            *slot = Some(row);
+        }
+    }
+    Ok(made)
 }
 
 /// Several confirms in one statement, one commit (`statements::ConfirmBatchInOneStatement`),

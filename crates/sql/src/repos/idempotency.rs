@@ -44,12 +44,14 @@ impl IdempotencyKeys for Store {
             if inserted == 1 {
                 return Ok(KeyStart::Started);
             }
-            // An expired answer, or a request that died with its process, gives the key up.
+            // An expired answer, or a request that died with its process before its work
+            // committed, gives the key up. (One whose work committed keeps it: see `Done`.)
             let answered_long_ago = keys::response_status
                 .is_not_null()
                 .and(keys::created_at.lt(secs(ages.answered_before)));
             let died_in_flight = keys::response_status
                 .is_null()
+                .and(keys::resource_id.is_null())
                 .and(keys::created_at.lt(secs(ages.in_flight_before)));
             let taken_over = diesel::update(keys::table)
                 .filter(mine())
@@ -58,6 +60,7 @@ impl IdempotencyKeys for Store {
                     keys::fingerprint.eq(fingerprint),
                     keys::response_status.eq(None::<i32>),
                     keys::response_body.eq(None::<String>),
+                    keys::resource_id.eq(None::<i64>),
                     keys::created_at.eq(now),
                 ))
                 .execute(&mut conn)
@@ -66,12 +69,14 @@ impl IdempotencyKeys for Store {
             if taken_over == 1 {
                 return Ok(KeyStart::Started);
             }
-            let found: Option<(String, Option<i32>, Option<String>)> = keys::table
+            type Found = (String, Option<i32>, Option<String>, Option<i64>);
+            let found: Option<Found> = keys::table
                 .filter(mine())
                 .select((
                     keys::fingerprint,
                     keys::response_status,
                     keys::response_body,
+                    keys::resource_id,
                 ))
                 .first(&mut conn)
                 .await
@@ -79,11 +84,12 @@ impl IdempotencyKeys for Store {
                 .map_err(backend)?;
             return Ok(match found {
                 None => continue,
-                Some((stored, _, _)) if stored != fingerprint => KeyStart::Reused,
-                Some((_, Some(status), Some(body))) => KeyStart::Replay {
+                Some((stored, ..)) if stored != fingerprint => KeyStart::Reused,
+                Some((_, Some(status), Some(body), _)) => KeyStart::Replay {
                     status: u16::try_from(status).unwrap_or(500),
                     body,
                 },
+                Some((_, _, _, Some(resource_id))) => KeyStart::Done { resource_id },
                 Some(_) => KeyStart::InFlight,
             });
         }
@@ -117,6 +123,8 @@ impl IdempotencyKeys for Store {
         diesel::delete(keys::table)
             .filter(keys::user_id.eq(user.0).and(keys::key.eq(key)))
             .filter(keys::response_status.is_null())
+            // Work that committed keeps its key: a retry answers with what it made.
+            .filter(keys::resource_id.is_null())
             .execute(&mut conn)
             .await
             .map_err(backend)?;

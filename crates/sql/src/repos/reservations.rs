@@ -2,9 +2,9 @@
 
 use super::{audit, dialect, Db, Store};
 use crate::errors::{backend, is_check_violation, retry_tx, TxError};
-use crate::rows::{into_page, secs, ReservationRow};
+use crate::rows::{into_page, seats_i32, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
-use crate::statements::{InsertIfRoom, UpdatePendingIfRoom};
+use crate::statements::UpdatePendingIfRoom;
 use async_trait::async_trait;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -22,10 +22,6 @@ type Change = ChangeReservationError;
 
 fn hours(range: &HourRange) -> i64 {
     i64::from(range.hours())
-}
-
-fn seats_i32(seats: Seats) -> i32 {
-    seats.get() as i32
 }
 
 /// After a guard refused: is a slot missing, or is there no room?
@@ -327,28 +323,38 @@ async fn settle(
 #[async_trait]
 impl ReservationRepository for Store {
     async fn create(&self, new: NewReservation) -> Result<Reservation, CreateReservationError> {
-        let mut conn = self.conn().await?;
-        let rows: Vec<ReservationRow> = InsertIfRoom {
-            user_id: new.user_id.0,
-            starts_at: secs(new.range.start()),
-            ends_at: secs(new.range.end()),
-            seats: seats_i32(new.seats),
-            now: secs(new.now),
-            hours: hours(&new.range),
+        self.create_many(vec![new])
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(BackendError::msg("a create went unanswered").into()))
+    }
+
+    async fn create_many(
+        &self,
+        asks: Vec<NewReservation>,
+    ) -> Vec<Result<Reservation, CreateReservationError>> {
+        let failed = |e: BackendError| asks.iter().map(|_| Err(e.clone().into())).collect();
+        let mut conn = match self.conn().await {
+            Ok(conn) => conn,
+            Err(e) => return failed(e),
+        };
+        let made = match dialect::insert_batch_if_room(&mut conn, &asks).await {
+            Ok(made) => made,
+            Err(e) => return failed(backend(e)),
+        };
+        let mut outcomes = Vec::with_capacity(asks.len());
+        for (ask, row) in asks.iter().zip(made) {
+            outcomes.push(match row {
+                Some(row) => row.into_reservation().map_err(Into::into),
+                // The guard refused: a covered slot is missing, or has too few seats left.
+                None => match missing_or_full(&mut conn, &ask.range).await {
+                    Ok(true) => Err(CreateReservationError::SlotMissing),
+                    Ok(false) => Err(CreateReservationError::InsufficientCapacity),
+                    Err(e) => Err(backend(e).into()),
+                },
+            });
         }
-        .load(&mut conn)
-        .await
-        .map_err(backend)?;
-        match rows.into_iter().next() {
-            Some(row) => Ok(row.into_reservation()?),
-            None => match missing_or_full(&mut conn, &new.range)
-                .await
-                .map_err(backend)?
-            {
-                true => Err(CreateReservationError::SlotMissing),
-                false => Err(CreateReservationError::InsufficientCapacity),
-            },
-        }
+        outcomes
     }
 
     async fn get(&self, id: ReservationId) -> Result<Option<Reservation>, BackendError> {

@@ -4,13 +4,16 @@
 //! lock early.
 
 use super::Db;
-use crate::rows::{BatchClaimRow, ClaimedId, ReservationRow, SlotRow};
-use crate::schema::{exam_slots, reservations};
+use crate::rows::{seats_i32, secs, BatchClaimRow, ClaimedId, ReservationRow, SlotRow};
+use crate::schema::{exam_slots, idempotency_keys, reservations};
+use crate::statements::InsertIfRoom;
 use diesel::prelude::*;
 use diesel::query_source::AliasedField;
 use diesel::QueryResult;
+use diesel_async::AsyncConnection;
 use diesel_async::RunQueryDsl;
 use domain::audit::AuditNote;
+use ports::NewReservation;
 
 diesel::alias!(exam_slots as slots_in_range: SlotsInRange);
 
@@ -24,6 +27,41 @@ pub(super) fn slots_in(start: i64, end: i64) -> _ {
         .filter(starts_at.ge(start))
         .filter(starts_at.lt(end))
         .select(starts_at)
+}
+
+/// Several creates in one transaction, one commit: the guarded insert of each ask in turn (a
+/// statement costs no round trip in process) and, for an ask with an idempotency key, the
+/// link from the key's record to its reservation. For each ask, in order, the reservation it
+/// made, or none when a covered slot was missing or full.
+pub(super) async fn insert_batch_if_room(
+    conn: &mut Db,
+    asks: &[NewReservation],
+) -> QueryResult<Vec<Option<ReservationRow>>> {
+    conn.transaction(async move |conn| {
+        let mut made = Vec::with_capacity(asks.len());
+        for ask in asks {
+            let rows: Vec<ReservationRow> = InsertIfRoom {
+                user_id: ask.user_id.0,
+                starts_at: secs(ask.range.start()),
+                ends_at: secs(ask.range.end()),
+                seats: seats_i32(ask.seats),
+                now: secs(ask.now),
+                hours: i64::from(ask.range.hours()),
+            }
+            .load(conn)
+            .await?;
+            let row = rows.into_iter().next();
+            if let (Some(row), Some(key)) = (&row, &ask.idempotency_key) {
+                diesel::update(idempotency_keys::table.find((ask.user_id.0, key)))
+                    .set(idempotency_keys::resource_id.eq(row.id))
+                    .execute(conn)
+                    .await?;
+            }
+            made.push(row);
+        }
+        Ok(made)
+    })
+    .await
 }
 
 /// SQLite runs in process: several statements in one transaction cost no round trips, so there

@@ -198,6 +198,21 @@ impl ReservationRepository for SqliteStore {
             .await
     }
 
+    async fn create_many(
+        &self,
+        asks: Vec<NewReservation>,
+    ) -> Vec<Result<Reservation, CreateReservationError>> {
+        let count = asks.len();
+        let outcome = self
+            .run(|r| async move { Ok::<_, BackendError>(r.create_many(asks).await) })
+            .await;
+        outcome.unwrap_or_else(|e| {
+            (0..count)
+                .map(|_| Err(CreateReservationError::Backend(e.clone())))
+                .collect()
+        })
+    }
+
     async fn get(&self, id: ReservationId) -> Result<Option<Reservation>, BackendError> {
         self.run(|r| async move { ReservationRepository::get(&r, id).await })
             .await
