@@ -76,5 +76,17 @@ ensure_redis() {
     say "Redis is up on $redis_host:$redis_port"
 }
 
+# The reverse-proxy test puts a real nginx in front of two instances; it starts its own nginx
+# process on a free port, so only the binary is needed here.
+ensure_nginx() {
+    if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
+        say "nginx is installed (for the reverse-proxy test)"
+        return
+    fi
+    apt_install nginx
+    say "nginx installed (for the reverse-proxy test)"
+}
+
 ensure_postgres
 ensure_redis
+ensure_nginx
