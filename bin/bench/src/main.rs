@@ -174,7 +174,7 @@ fn main() {
                 "W2 POST /reservations",
                 64,
                 &w2,
-                Ceiling::pg("insert", a.pg_insert_tps),
+                Ceiling::pg("insert, 64 clients", a.pg_insert_tps),
             )
             .target(0.4),
         );
