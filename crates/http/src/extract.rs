@@ -63,7 +63,9 @@ pub async fn authenticate_for_day(
     let token = bearer(req)?;
     let services = req
         .app_data::<web::Data<Services>>()
-        .ok_or_else(|| ApiError::Malformed("service not configured".into()))?;
+        .ok_or(ApiError::Internal(
+            "the use cases are not registered with the app",
+        ))?;
     let (mut session, tag) = services.auth.authenticate_for_day(&token, day).await?;
     session.actor.client = crate::client_addr::of(req);
     Ok((session, tag))
@@ -212,6 +214,49 @@ pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
 pub struct PageQuery {
     pub page: Option<i64>,
     pub per_page: Option<i64>,
+}
+
+/// The paging parameters as the document states them, from the domain's bounds.
+impl utoipa::IntoParams for PageQuery {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{ObjectBuilder, Required, Type};
+        let param = |name: &str, max: u32, description: String| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                            utoipa::openapi::KnownFormat::Int64,
+                        )))
+                        .minimum(Some(1))
+                        .maximum(Some(max)),
+                ))
+                .build()
+        };
+        vec![
+            param(
+                "page",
+                PageRequest::MAX_PAGE,
+                format!("Page number, 1..={} (default 1)", PageRequest::MAX_PAGE),
+            ),
+            param(
+                "per_page",
+                PageRequest::MAX_PER_PAGE,
+                format!(
+                    "Items per page, 1..={} (default {})",
+                    PageRequest::MAX_PER_PAGE,
+                    PageRequest::DEFAULT_PER_PAGE
+                ),
+            ),
+        ]
+    }
 }
 
 impl PageQuery {

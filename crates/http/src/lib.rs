@@ -16,5 +16,6 @@ mod request_log;
 mod routes;
 pub mod security;
 
+pub use handlers::health::Readiness;
 pub use request_log::{request_log, REQUEST_ID};
-pub use routes::{configure, problem_bodies, ApiConfig, Readiness};
+pub use routes::{configure, problem_bodies, ApiConfig};

@@ -23,7 +23,12 @@ pub enum ApiError {
     /// A body that is not declared as JSON.
     UnsupportedMediaType,
     RouteNotFound,
-    MethodNotAllowed,
+    /// The route exists, but not for this method; `allow` lists the ones it takes.
+    MethodNotAllowed {
+        allow: Option<String>,
+    },
+    /// A bug of ours, such as a wiring mistake: an opaque 500, logged with its reason.
+    Internal(&'static str),
 }
 
 impl From<AppError> for ApiError {
@@ -41,18 +46,16 @@ impl fmt::Display for ApiError {
 /// The problem document every error response carries.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
-    /// A URI reference naming the problem type.
-    #[schema(example = "/problems/insufficient_capacity")]
+    /// A URI reference naming the problem type: `/problems/{code}`.
     #[serde(rename = "type")]
     pub kind: String,
-    #[schema(example = "Conflict")]
+    /// The status's reason phrase.
     pub title: String,
-    #[schema(example = 409)]
+    /// The HTTP status, repeated.
     pub status: u16,
-    #[schema(example = "not enough seats remain in a covered slot")]
+    /// What went wrong, for a person.
     pub detail: String,
-    /// Stable machine-readable code.
-    #[schema(example = "insufficient_capacity")]
+    /// Stable machine-readable code (each answer's example in this document shows one).
     pub code: String,
 }
 
@@ -91,10 +94,15 @@ impl ApiError {
                 "the body must be JSON, sent as Content-Type: application/json",
             ),
             ApiError::RouteNotFound => described(S::NOT_FOUND, "route_not_found", "no such route"),
-            ApiError::MethodNotAllowed => described(
+            ApiError::MethodNotAllowed { .. } => described(
                 S::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "this route does not accept that method",
+            ),
+            ApiError::Internal(_) => described(
+                S::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "an unexpected error occurred",
             ),
             ApiError::App(e) => describe_app(e),
         }
@@ -200,12 +208,22 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse<BoxBody> {
-        if let ApiError::App(AppError::Backend(source)) = self {
+        match self {
             // The client gets an opaque 503; operators get the whole chain.
-            tracing::error!(error = ?source, "backing service failure");
+            ApiError::App(AppError::Backend(source)) => {
+                tracing::error!(error = ?source, "backing service failure");
+            }
+            ApiError::Internal(reason) => tracing::error!(reason, "internal error"),
+            _ => {}
         }
         let d = self.describe();
         let mut response = problem_response(d.status, d.code, &d.detail);
+        if let ApiError::MethodNotAllowed { allow: Some(allow) } = self {
+            // RFC 9110: a 405 names the methods the resource does support.
+            if let Ok(value) = header::HeaderValue::from_str(allow) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+        }
         if let ApiError::App(AppError::Throttled(wait)) = self {
             let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             if let Ok(value) = header::HeaderValue::from_str(&seconds.max(1).to_string()) {

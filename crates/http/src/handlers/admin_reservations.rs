@@ -4,7 +4,7 @@ use super::Svc;
 use crate::dto::{PageBody, ReservationBody, ReservationPatchBody, StatusBody};
 use crate::extract::{date, id, query, Admin, JsonBody, PageQuery};
 use crate::problem::{ApiError, Problem};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use app::AdminReservationQuery;
 use domain::{ReservationId, ReservationStatus, UserId};
 use ports::ReservationOrder;
@@ -44,24 +44,25 @@ fn order(text: Option<&str>) -> Result<ReservationOrder, ApiError> {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/admin/reservations", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(
         ("status" = Option<StatusBody>, Query, description = "pending, confirmed or cancelled"),
         ("user_id" = Option<i64>, Query, description = "Owner id"),
         ("date" = Option<String>, Query, format = Date, description = "YYYY-MM-DD: reservations overlapping that date"),
         ("order" = inline(Option<OrderParam>), Query, description = "newest (default): newest first; oldest: oldest first, as a queue (by creation time, then id)"),
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
-        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "Reservations, newest first unless order=oldest", body = PageBody<ReservationBody>),
         (status = 400, description = "Bad filter or paging parameters", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
     )
 )]
-pub async fn list(svc: Svc, admin: Admin, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[get("/admin/reservations")]
+pub async fn admin_list_reservations(
+    svc: Svc,
+    admin: Admin,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let q: ListQuery = query(&req)?;
     let page = PageQuery {
         page: q.page,
@@ -89,18 +90,16 @@ pub async fn list(svc: Svc, admin: Admin, req: HttpRequest) -> Result<HttpRespon
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/admin/reservations/{id}", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(("id" = i64, Path, description = "Reservation id")),
     responses(
         (status = 200, description = "The reservation", body = ReservationBody),
         (status = 400, description = "Bad id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such reservation", body = Problem),
     )
 )]
-pub async fn get(
+#[get("/admin/reservations/{id}")]
+pub async fn admin_get_reservation(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
@@ -113,22 +112,20 @@ pub async fn get(
 }
 
 #[utoipa::path(
-    patch, path = "/api/v1/admin/reservations/{id}", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(("id" = i64, Path, description = "Reservation id")),
     request_body = ReservationPatchBody,
     responses(
         (status = 200, description = "The edited reservation; a confirmed one moved its seats atomically", body = ReservationBody),
         (status = 400, description = "Malformed body or id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such reservation", body = Problem),
-        (status = 409, description = "Cancelled, started, or no room in the new range", body = Problem),
-        (status = 422, description = "Breaks a creation rule", body = Problem),
-        (status = 503, description = "The reservation is busy; retry", body = Problem),
+        (status = 409, description = "already_cancelled, already_started, insufficient_capacity or slot_missing: cancelled, started, or no room in the new range", body = Problem),
+        (status = 422, description = "invalid_time_range, outside_booking_window or invalid_seats: breaks a creation rule", body = Problem),
+        (status = 503, description = "busy: another change of this reservation holds it; retry after Retry-After seconds", body = Problem),
     )
 )]
-pub async fn update(
+#[patch("/admin/reservations/{id}")]
+pub async fn admin_update_reservation(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
@@ -144,20 +141,18 @@ pub async fn update(
 }
 
 #[utoipa::path(
-    delete, path = "/api/v1/admin/reservations/{id}", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(("id" = i64, Path, description = "Reservation id")),
     responses(
         (status = 204, description = "Cancelled; confirmed seats freed"),
         (status = 400, description = "Bad id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such reservation", body = Problem),
-        (status = 409, description = "Already cancelled", body = Problem),
-        (status = 503, description = "The reservation is busy; retry", body = Problem),
+        (status = 409, description = "already_cancelled", body = Problem),
+        (status = 503, description = "busy: another change of this reservation holds it; retry after Retry-After seconds", body = Problem),
     )
 )]
-pub async fn cancel(
+#[delete("/admin/reservations/{id}")]
+pub async fn admin_cancel_reservation(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
@@ -169,20 +164,17 @@ pub async fn cancel(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/admin/reservations/{id}/confirm", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(("id" = i64, Path, description = "Reservation id")),
     responses(
         (status = 200, description = "The confirmed reservation", body = ReservationBody),
         (status = 400, description = "Bad id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such reservation", body = Problem),
-        (status = 409, description = "Not pending, started, or not enough room", body = Problem),
-        (status = 503, description = "The reservation is busy; retry", body = Problem),
+        (status = 409, description = "insufficient_capacity or slot_missing: not enough room; already_confirmed, already_cancelled or already_started: not pending any more", body = Problem),
     )
 )]
-pub async fn confirm(
+#[post("/admin/reservations/{id}/confirm")]
+pub async fn admin_confirm_reservation(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,

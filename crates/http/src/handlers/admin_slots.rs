@@ -5,20 +5,22 @@ use super::Svc;
 use crate::dto::DaySlotsBody;
 use crate::extract::Admin;
 use crate::problem::{ApiError, Problem};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{get, HttpRequest, HttpResponse};
 
 #[utoipa::path(
-    get, path = "/api/v1/admin/exam-slots", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(("date" = String, Query, format = Date, description = "Calendar date YYYY-MM-DD in the service offset")),
     responses(
         (status = 200, description = "Every slot of the date, full and past ones included", body = DaySlotsBody),
         (status = 400, description = "Missing or invalid date", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
     )
 )]
-pub async fn list(svc: Svc, admin: Admin, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[get("/admin/exam-slots")]
+pub async fn admin_list_exam_slots(
+    svc: Svc,
+    admin: Admin,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let day = svc
         .slots
         .all_of_day(&admin.actor(), DateQuery::parse(&req)?)

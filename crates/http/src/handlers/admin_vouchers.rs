@@ -7,23 +7,25 @@ use crate::dto::{
 };
 use crate::extract::{id, query, Admin, JsonBody, PageQuery};
 use crate::problem::{ApiError, Problem};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, patch, post, web, HttpRequest, HttpResponse};
 use app::VoucherInput;
 use domain::voucher::VoucherId;
 
 #[utoipa::path(
-    post, path = "/api/v1/admin/books", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     request_body = NewBookBody,
     responses(
         (status = 201, description = "The book", body = BookBody),
         (status = 400, description = "Malformed body", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
-        (status = 422, description = "Title, author or cover URL breaks a rule", body = Problem),
+        (status = 422, description = "invalid_book: the title, author or cover URL breaks a rule", body = Problem),
     )
 )]
-pub async fn create_book(svc: Svc, admin: Admin, body: JsonBody) -> Result<HttpResponse, ApiError> {
+#[post("/admin/books")]
+pub async fn admin_create_book(
+    svc: Svc,
+    admin: Admin,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
     let b: NewBookBody = body.parse()?;
     let book = svc
         .vouchers
@@ -38,19 +40,16 @@ pub async fn create_book(svc: Svc, admin: Admin, body: JsonBody) -> Result<HttpR
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/admin/books", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
-        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "Books by id", body = PageBody<BookBody>),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
     )
 )]
-pub async fn list_books(
+#[get("/admin/books")]
+pub async fn admin_list_books(
     svc: Svc,
     admin: Admin,
     req: HttpRequest,
@@ -61,20 +60,18 @@ pub async fn list_books(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/admin/vouchers", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     request_body = NewVoucherBody,
     responses(
         (status = 201, description = "The voucher", body = VoucherBody),
         (status = 400, description = "Malformed body", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such book", body = Problem),
-        (status = 409, description = "Duplicate code", body = Problem),
-        (status = 422, description = "Code, quantity or window breaks a rule", body = Problem),
+        (status = 409, description = "duplicate_code: another voucher has this code", body = Problem),
+        (status = 422, description = "invalid_voucher: the code, quantity or window breaks a rule", body = Problem),
     )
 )]
-pub async fn create_voucher(
+#[post("/admin/vouchers")]
+pub async fn admin_create_voucher(
     svc: Svc,
     admin: Admin,
     body: JsonBody,
@@ -97,19 +94,16 @@ pub async fn create_voucher(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/admin/vouchers", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
-        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "Vouchers, newest first", body = PageBody<VoucherBody>),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
     )
 )]
-pub async fn list_vouchers(
+#[get("/admin/vouchers")]
+pub async fn admin_list_vouchers(
     svc: Svc,
     admin: Admin,
     req: HttpRequest,
@@ -120,20 +114,18 @@ pub async fn list_vouchers(
 }
 
 #[utoipa::path(
-    patch, path = "/api/v1/admin/vouchers/{id}", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(("id" = i64, Path, description = "Voucher id")),
     request_body = VoucherPatchBody,
     responses(
         (status = 200, description = "The voucher", body = VoucherBody),
         (status = 400, description = "Malformed body or id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such voucher", body = Problem),
-        (status = 422, description = "Quantity shrinks, or a bad window", body = Problem),
+        (status = 422, description = "invalid_voucher: the quantity shrinks, or a bad window", body = Problem),
     )
 )]
-pub async fn update_voucher(
+#[patch("/admin/vouchers/{id}")]
+pub async fn admin_update_voucher(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
@@ -149,22 +141,19 @@ pub async fn update_voucher(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/admin/vouchers/{id}/claims", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     params(
         ("id" = i64, Path, description = "Voucher id"),
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
-        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "Who claimed, oldest first", body = PageBody<ClaimBody>),
         (status = 400, description = "Bad id or paging", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No such voucher", body = Problem),
     )
 )]
-pub async fn claims(
+#[get("/admin/vouchers/{id}/claims")]
+pub async fn admin_list_voucher_claims(
     svc: Svc,
     admin: Admin,
     path: web::Path<String>,
@@ -180,20 +169,22 @@ pub async fn claims(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/admin/redemptions", tag = "admin",
-    security(("bearer" = [])),
+    tag = "admin",
     request_body = RedemptionBody,
     responses(
         (status = 200, description = "The claim, now used", body = ClaimBody),
         (status = 400, description = "Malformed body", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 403, description = "Not an admin", body = Problem),
         (status = 404, description = "No claim has this code", body = Problem),
         (status = 409, description = "already_used: the code was redeemed before", body = Problem),
         (status = 422, description = "invalid_redemption_code: not 16 letters and digits", body = Problem),
     )
 )]
-pub async fn redeem(svc: Svc, admin: Admin, body: JsonBody) -> Result<HttpResponse, ApiError> {
+#[post("/admin/redemptions")]
+pub async fn admin_redeem_code(
+    svc: Svc,
+    admin: Admin,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
     let b: RedemptionBody = body.parse()?;
     let claim = svc.vouchers.redeem(&admin.actor(), &b.code).await?;
     Ok(HttpResponse::Ok().json(ClaimBody::from(claim)))

@@ -7,18 +7,19 @@ use crate::extract::{Authenticated, JsonBody};
 use crate::problem::{ApiError, Problem};
 use crate::security::jwt::DEVICE_TRUST;
 use actix_web::cookie::{Cookie, SameSite};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 
 #[utoipa::path(
-    post, path = "/api/v1/auth/signup", tag = "auth",
+    tag = "auth",
     request_body = Credentials,
     responses(
         (status = 201, description = "The new user", body = UserBody),
         (status = 400, description = "Malformed body", body = Problem),
-        (status = 409, description = "Username taken (case-insensitive)", body = Problem),
-        (status = 422, description = "Username or password breaks a rule", body = Problem),
+        (status = 409, description = "username_taken (regardless of case)", body = Problem),
+        (status = 422, description = "invalid_username or invalid_password: breaks a rule", body = Problem),
     )
 )]
+#[post("/auth/signup")]
 pub async fn sign_up(svc: Svc, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let c: Credentials = body.parse()?;
     let user = svc.auth.sign_up(&c.username, &c.password).await?;
@@ -26,15 +27,16 @@ pub async fn sign_up(svc: Svc, body: JsonBody) -> Result<HttpResponse, ApiError>
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/auth/login", tag = "auth",
+    tag = "auth",
     request_body = Credentials,
     responses(
-        (status = 200, description = "An access token", body = TokenBody),
+        (status = 200, description = "An access token; a browser the account did not trust yet also gets its device cookie", body = TokenBody),
+        (status = 401, description = "invalid_credentials: unknown user or wrong password (the same answer)", body = Problem),
         (status = 400, description = "Malformed body", body = Problem),
-        (status = 401, description = "Unknown user or wrong password (same answer)", body = Problem),
-        (status = 429, description = "Too many failed log-ins for this account or address; retry after Retry-After seconds", body = Problem),
+        (status = 429, description = "too_many_attempts: too many log-ins for this account, address or device; retry after Retry-After seconds", body = Problem),
     )
 )]
+#[post("/auth/login")]
 pub async fn log_in(svc: Svc, req: HttpRequest, body: JsonBody) -> Result<HttpResponse, ApiError> {
     let c: Credentials = body.parse()?;
     let client = client_addr::of(&req).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
@@ -88,13 +90,12 @@ fn device_cookie(token: String, secure: bool) -> Cookie<'static> {
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/auth/logout", tag = "auth",
-    security(("bearer" = [])),
+    tag = "auth",
     responses(
         (status = 204, description = "The token is revoked"),
-        (status = 401, description = "Missing or invalid token", body = Problem),
     )
 )]
+#[post("/auth/logout")]
 pub async fn log_out(svc: Svc, who: Authenticated) -> Result<HttpResponse, ApiError> {
     svc.auth.log_out(&who.0).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -7,23 +7,22 @@ use crate::dto::{
 use crate::extract::{id, query, Authenticated, JsonBody, PageQuery};
 use crate::idempotent;
 use crate::problem::{ApiError, Problem};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use domain::ReservationId;
 
 #[utoipa::path(
-    post, path = "/api/v1/reservations", tag = "reservations",
-    security(("bearer" = [])),
+    tag = "reservations",
     request_body = NewReservationBody,
     params(IdempotencyKeyHeader),
     responses(
         (status = 201, description = "The pending reservation (a replay carries `Idempotent-Replayed: true`)", body = ReservationBody),
         (status = 400, description = "Malformed body (bad JSON, types, times without offset, unknown fields) or Idempotency-Key", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 409, description = "A covered slot is missing or has fewer seats left than asked, or idempotency_key_in_progress", body = Problem),
-        (status = 422, description = "Breaks a rule: alignment, order, window, seat range; or idempotency_key_reused", body = Problem),
+        (status = 409, description = "insufficient_capacity or slot_missing: a covered slot has fewer seats left than asked, or none exists; idempotency_key_in_progress: a request with this key is still being answered", body = Problem),
+        (status = 422, description = "invalid_time_range, outside_booking_window or invalid_seats: breaks a rule; idempotency_key_reused: the key was used for another request", body = Problem),
     )
 )]
-pub async fn create(
+#[post("/reservations")]
+pub async fn create_reservation(
     svc: Svc,
     who: Authenticated,
     req: HttpRequest,
@@ -48,19 +47,17 @@ pub async fn create(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/reservations", tag = "reservations",
-    security(("bearer" = [])),
+    tag = "reservations",
     params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
-        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "Own reservations, newest first", body = PageBody<ReservationBody>),
         (status = 400, description = "Bad paging parameters", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
     )
 )]
-pub async fn list(
+#[get("/reservations")]
+pub async fn list_own_reservations(
     svc: Svc,
     who: Authenticated,
     req: HttpRequest,
@@ -71,17 +68,16 @@ pub async fn list(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/reservations/{id}", tag = "reservations",
-    security(("bearer" = [])),
+    tag = "reservations",
     params(("id" = i64, Path, description = "Reservation id")),
     responses(
         (status = 200, description = "The reservation", body = ReservationBody),
         (status = 400, description = "Bad id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 404, description = "Unknown, or someone else's", body = Problem),
     )
 )]
-pub async fn get(
+#[get("/reservations/{id}")]
+pub async fn get_own_reservation(
     svc: Svc,
     who: Authenticated,
     path: web::Path<String>,
@@ -94,21 +90,20 @@ pub async fn get(
 }
 
 #[utoipa::path(
-    patch, path = "/api/v1/reservations/{id}", tag = "reservations",
-    security(("bearer" = [])),
+    tag = "reservations",
     params(("id" = i64, Path, description = "Reservation id")),
     request_body = ReservationPatchBody,
     responses(
         (status = 200, description = "The edited reservation (absent fields keep their value)", body = ReservationBody),
         (status = 400, description = "Malformed body or id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 404, description = "Unknown, or someone else's", body = Problem),
-        (status = 409, description = "Not pending any more, or no room", body = Problem),
-        (status = 422, description = "Breaks a rule", body = Problem),
-        (status = 503, description = "The reservation is busy; retry", body = Problem),
+        (status = 409, description = "edit_requires_admin, already_cancelled or already_started: not pending any more; insufficient_capacity or slot_missing: no room", body = Problem),
+        (status = 422, description = "invalid_time_range, outside_booking_window or invalid_seats: breaks a rule", body = Problem),
+        (status = 503, description = "busy: another change of this reservation holds it; retry after Retry-After seconds", body = Problem),
     )
 )]
-pub async fn update(
+#[patch("/reservations/{id}")]
+pub async fn update_own_reservation(
     svc: Svc,
     who: Authenticated,
     path: web::Path<String>,
@@ -124,19 +119,18 @@ pub async fn update(
 }
 
 #[utoipa::path(
-    delete, path = "/api/v1/reservations/{id}", tag = "reservations",
-    security(("bearer" = [])),
+    tag = "reservations",
     params(("id" = i64, Path, description = "Reservation id")),
     responses(
         (status = 204, description = "Cancelled"),
         (status = 400, description = "Bad id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 404, description = "Unknown, or someone else's", body = Problem),
-        (status = 409, description = "Not pending (only admins cancel confirmed ones), or already cancelled", body = Problem),
-        (status = 503, description = "The reservation is busy; retry", body = Problem),
+        (status = 409, description = "cancel_requires_admin: not pending (only admins cancel confirmed ones); already_cancelled", body = Problem),
+        (status = 503, description = "busy: another change of this reservation holds it; retry after Retry-After seconds", body = Problem),
     )
 )]
-pub async fn cancel(
+#[delete("/reservations/{id}")]
+pub async fn cancel_own_reservation(
     svc: Svc,
     who: Authenticated,
     path: web::Path<String>,

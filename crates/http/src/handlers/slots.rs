@@ -4,7 +4,7 @@ use super::Svc;
 use crate::dto::DaySlotsBody;
 use crate::extract::{authenticate_for_day, date, query};
 use crate::problem::{ApiError, Problem};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use app::day_cache::DayCache;
 use ports::DayTag;
 use serde::Deserialize;
@@ -25,17 +25,16 @@ impl DateQuery {
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/exam-slots/available", tag = "slots",
-    security(("bearer" = [])),
+    tag = "slots",
     params(("date" = String, Query, format = Date, description = "Calendar date YYYY-MM-DD in the service offset")),
     responses(
         (status = 200, description = "Bookable slots of the date with seats left, in order", body = DaySlotsBody),
         (status = 400, description = "Missing or invalid date", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
-        (status = 422, description = "The date is wholly outside the booking window", body = Problem),
+        (status = 422, description = "date_outside_window: the date is wholly outside the booking window", body = Problem),
     )
 )]
-pub async fn available(
+#[get("/exam-slots/available")]
+pub async fn list_available_slots(
     svc: Svc,
     rendered: web::Data<RenderedDays>,
     req: HttpRequest,

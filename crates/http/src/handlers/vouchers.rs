@@ -5,15 +5,16 @@ use crate::dto::{ClaimBody, EventBody, EventsBody, IdempotencyKeyHeader, PageBod
 use crate::extract::{bearer, id, query, Authenticated, PageQuery};
 use crate::idempotent;
 use crate::problem::{ApiError, Problem};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use app::{AppError, Conflict};
 use domain::voucher::{ClaimId, VoucherId};
 
 #[utoipa::path(
-    get, path = "/api/v1/events", tag = "vouchers",
+    tag = "vouchers",
     responses((status = 200, description = "The event page's vouchers: active, something left, open now or opening later (see opens_at)", body = EventsBody))
 )]
-pub async fn live(svc: Svc) -> Result<HttpResponse, ApiError> {
+#[get("/events")]
+pub async fn list_live_vouchers(svc: Svc) -> Result<HttpResponse, ApiError> {
     let items = svc.vouchers.live().await?;
     Ok(HttpResponse::Ok().json(EventsBody {
         items: items.into_iter().map(EventBody::from).collect(),
@@ -21,19 +22,18 @@ pub async fn live(svc: Svc) -> Result<HttpResponse, ApiError> {
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/events/{voucher_id}/claim", tag = "vouchers",
-    security(("bearer" = [])),
+    tag = "vouchers",
     params(("voucher_id" = i64, Path, description = "Voucher id"), IdempotencyKeyHeader),
     responses(
         (status = 201, description = "The claim, with its own redemption code (a replay carries `Idempotent-Replayed: true`)", body = ClaimBody),
         (status = 400, description = "Bad id or Idempotency-Key", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 404, description = "No such voucher", body = Problem),
         (status = 409, description = "already_claimed, sold_out (once sold out, every press, the claimer's own included), or idempotency_key_in_progress", body = Problem),
         (status = 422, description = "not_open_yet, voucher_closed, or idempotency_key_reused", body = Problem),
     )
 )]
-pub async fn claim(
+#[post("/events/{voucher_id}/claim")]
+pub async fn claim_voucher(
     svc: Svc,
     req: HttpRequest,
     path: web::Path<String>,
@@ -64,19 +64,17 @@ pub async fn claim(
 }
 
 #[utoipa::path(
-    get, path = "/api/v1/users/me/vouchers", tag = "vouchers",
-    security(("bearer" = [])),
+    tag = "vouchers",
     params(
-        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, 1..=1000000 (default 1)"),
-        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 200, description = "Items per page, 1..=200 (default 50)"),
+        PageQuery,
     ),
     responses(
         (status = 200, description = "Own claims, newest first", body = PageBody<ClaimBody>),
         (status = 400, description = "Bad paging parameters", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
     )
 )]
-pub async fn mine(
+#[get("/users/me/vouchers")]
+pub async fn list_own_claims(
     svc: Svc,
     who: Authenticated,
     req: HttpRequest,
@@ -87,18 +85,17 @@ pub async fn mine(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/users/me/vouchers/{claim_id}/use", tag = "vouchers",
-    security(("bearer" = [])),
+    tag = "vouchers",
     params(("claim_id" = i64, Path, description = "Claim id")),
     responses(
         (status = 200, description = "The claim with used_at set", body = ClaimBody),
         (status = 400, description = "Bad id", body = Problem),
-        (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 404, description = "Unknown, or someone else's", body = Problem),
-        (status = 409, description = "Already used", body = Problem),
+        (status = 409, description = "already_used: the claim was used before", body = Problem),
     )
 )]
-pub async fn use_claim(
+#[post("/users/me/vouchers/{claim_id}/use")]
+pub async fn use_own_claim(
     svc: Svc,
     who: Authenticated,
     path: web::Path<String>,
