@@ -363,6 +363,23 @@ mod tests {
         assert!(checked > 100, "{checked}");
     }
 
+    /// The document as committed in `docs/openapi.json`: any change to the API shows in review.
+    /// After a deliberate change, `UPDATE_OPENAPI=1 cargo test -p http-api openapi` rewrites it.
+    #[test]
+    fn the_document_is_the_one_committed_for_review() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+        let served = serde_json::to_string_pretty(document()).expect("json") + "\n";
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(&path, &served).expect("docs/openapi.json written");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == served,
+            "the OpenAPI document changed: review it, then accept it with \
+             UPDATE_OPENAPI=1 cargo test -p http-api openapi (docs/openapi.json)"
+        );
+    }
+
     #[test]
     fn request_paths_find_their_routes_methods() {
         assert_eq!(
