@@ -67,7 +67,11 @@ impl TestStore {
         self.ports()
     }
 
-    pub fn vouchers(&self) -> &dyn ports::VoucherRepository {
+    pub fn catalog(&self) -> &dyn ports::VoucherCatalog {
+        self.ports()
+    }
+
+    pub fn claims(&self) -> &dyn ports::VoucherClaims {
         self.ports()
     }
 }
@@ -76,7 +80,8 @@ trait Repositories:
     ports::UserRepository
     + ports::ReservationRepository
     + ports::SlotRepository
-    + ports::VoucherRepository
+    + ports::VoucherCatalog
+    + ports::VoucherClaims
 {
 }
 
@@ -84,6 +89,7 @@ impl<T> Repositories for T where
     T: ports::UserRepository
         + ports::ReservationRepository
         + ports::SlotRepository
-        + ports::VoucherRepository
+        + ports::VoucherCatalog
+        + ports::VoucherClaims
 {
 }

@@ -36,7 +36,7 @@ async fn users(db: &TestStore, prefix: &str, n: usize) -> Vec<UserId> {
 async fn voucher(db: &TestStore, code: &str, quantity: i64, window: ClaimWindow) -> VoucherId {
     let now = OffsetDateTime::now_utc();
     let book = db
-        .vouchers()
+        .catalog()
         .create_book(
             BookDraft::new("Batch book", Some("An author"), None).expect("book"),
             now,
@@ -44,7 +44,7 @@ async fn voucher(db: &TestStore, code: &str, quantity: i64, window: ClaimWindow)
         )
         .await
         .expect("book");
-    db.vouchers()
+    db.catalog()
         .create_voucher(
             NewVoucher {
                 book_id: book.id,
@@ -61,7 +61,7 @@ async fn voucher(db: &TestStore, code: &str, quantity: i64, window: ClaimWindow)
 }
 
 async fn remaining(db: &TestStore, id: VoucherId) -> u32 {
-    db.vouchers()
+    db.catalog()
         .get_voucher(id)
         .await
         .expect("read")
@@ -74,13 +74,13 @@ async fn a_batch_is_served_in_order_up_to_what_is_left(backend: Backend) {
     let ids = users(&db, "reader", 5).await;
     let v = voucher(&db, "BATCH-ORDER", 3, ClaimWindow::default()).await;
     let now = OffsetDateTime::now_utc();
-    db.vouchers()
+    db.claims()
         .claim(ids[0], v, now)
         .await
         .expect("a lone claim first");
 
     // reader0 claimed before; 2 are left for readers 1..4, given in the order asked.
-    let outcomes = db.vouchers().claim_many(&ids, v, now).await;
+    let outcomes = db.claims().claim_many(&ids, v, now).await;
     assert_eq!(outcomes.len(), 5);
     assert!(matches!(outcomes[0], Err(ClaimError::AlreadyClaimed)));
     for (at, outcome) in outcomes.iter().enumerate().skip(1).take(2) {
@@ -96,7 +96,7 @@ async fn a_batch_is_served_in_order_up_to_what_is_left(backend: Backend) {
 
     // What the batch answered is what is stored: same ids, codes and claimers.
     let stored = db
-        .vouchers()
+        .claims()
         .list_voucher_claims(v, domain::PageRequest::default())
         .await
         .expect("claims")
@@ -117,7 +117,7 @@ async fn a_batch_on_a_voucher_that_cannot_be_claimed_is_refused_with_the_reason(
     let now = OffsetDateTime::now_utc();
     let later = ClaimWindow::new(Some(now + Duration::hours(1)), None).expect("window");
     let not_yet = voucher(&db, "BATCH-LATER", 10, later).await;
-    let outcomes = db.vouchers().claim_many(&ids, not_yet, now).await;
+    let outcomes = db.claims().claim_many(&ids, not_yet, now).await;
     assert!(outcomes
         .iter()
         .all(|o| matches!(o, Err(ClaimError::NotOpenYet))));
@@ -128,15 +128,12 @@ async fn a_batch_on_a_voucher_that_cannot_be_claimed_is_refused_with_the_reason(
     )
     .expect("window");
     let closed = voucher(&db, "BATCH-ENDED", 10, ended).await;
-    let outcomes = db.vouchers().claim_many(&ids, closed, now).await;
+    let outcomes = db.claims().claim_many(&ids, closed, now).await;
     assert!(outcomes
         .iter()
         .all(|o| matches!(o, Err(ClaimError::Closed))));
 
-    let outcomes = db
-        .vouchers()
-        .claim_many(&ids, VoucherId(999_999), now)
-        .await;
+    let outcomes = db.claims().claim_many(&ids, VoucherId(999_999), now).await;
     assert_eq!(outcomes.len(), 3);
     assert!(outcomes
         .iter()
@@ -163,7 +160,7 @@ async fn racing_batches_never_issue_more_than_the_quantity(backend: Backend) {
         .map(|batch| {
             let db = db.clone();
             tokio::spawn(async move {
-                db.vouchers()
+                db.claims()
                     .claim_many(&batch, v, OffsetDateTime::now_utc())
                     .await
             })
@@ -184,7 +181,7 @@ async fn racing_batches_never_issue_more_than_the_quantity(backend: Backend) {
     assert_eq!(distinct.len(), 40, "nobody got two");
     assert_eq!(remaining(&db, v).await, 0);
     let stored = db
-        .vouchers()
+        .claims()
         .list_voucher_claims(v, domain::PageRequest::new(1, 100).expect("page"))
         .await
         .expect("claims");

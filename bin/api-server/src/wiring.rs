@@ -8,7 +8,7 @@ use http_api::{ApiConfig, Readiness};
 use ports::{
     AdmissionGate, AuditLog, DistributedLock, HealthProbe, IdempotencyKeys, LoginThrottle,
     ReservationRepository, SharedCache, SlotRepository, SystemClock, UserRepository,
-    VoucherRepository,
+    VoucherCatalog, VoucherClaims,
 };
 use settings::{CoordinationChoice, DatabaseChoice, Settings};
 use std::net::{SocketAddr, TcpListener};
@@ -106,7 +106,8 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         tokens: Arc::new(tokens),
         cache: coordination.cache,
         throttle: coordination.throttle,
-        vouchers: store.clone(),
+        catalog: store.clone(),
+        claims: store.clone(),
         gate: coordination.gate,
         audit: store.clone(),
         idempotency: store.clone(),
@@ -173,7 +174,8 @@ trait Repositories:
     UserRepository
     + SlotRepository
     + ReservationRepository
-    + VoucherRepository
+    + VoucherCatalog
+    + VoucherClaims
     + AuditLog
     + IdempotencyKeys
     + HealthProbe
@@ -185,7 +187,8 @@ impl<T> Repositories for T where
     T: UserRepository
         + SlotRepository
         + ReservationRepository
-        + VoucherRepository
+        + VoucherCatalog
+        + VoucherClaims
         + AuditLog
         + IdempotencyKeys
         + HealthProbe

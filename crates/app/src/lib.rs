@@ -7,7 +7,6 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
-mod claim_batch;
 pub mod day_cache;
 pub mod error;
 mod group_commit;
@@ -34,7 +33,7 @@ pub use vouchers::{VoucherInput, VoucherPatch, VoucherService};
 use ports::{
     AdmissionGate, AuditLog, Clock, DistributedLock, IdempotencyKeys, LoginThrottle,
     PasswordHasher, ReservationRepository, SharedCache, SlotRepository, Tokens, UserRepository,
-    VoucherRepository,
+    VoucherCatalog, VoucherClaims,
 };
 use std::sync::Arc;
 
@@ -50,7 +49,8 @@ pub struct Deps {
     pub tokens: Arc<dyn Tokens>,
     pub cache: Arc<dyn SharedCache>,
     pub throttle: Arc<dyn LoginThrottle>,
-    pub vouchers: Arc<dyn VoucherRepository>,
+    pub catalog: Arc<dyn VoucherCatalog>,
+    pub claims: Arc<dyn VoucherClaims>,
     pub gate: Arc<dyn AdmissionGate>,
     pub audit: Arc<dyn AuditLog>,
     pub idempotency: Arc<dyn IdempotencyKeys>,

@@ -4,9 +4,12 @@
 //! Use cases depend only on these traits (as `Arc<dyn Trait>`); adapters implement them. With the
 //! `mocks` feature every trait also gets a mockall `Mock*` type for unit tests.
 
+pub mod admission;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod catalog;
+pub mod claims;
 pub mod clock;
 pub mod error;
 pub mod group_queue;
@@ -18,11 +21,15 @@ pub mod reservations;
 pub mod slots;
 pub mod throttle;
 pub mod users;
-pub mod vouchers;
 
+pub use admission::{Admission, AdmissionGate};
 pub use audit::{AuditFilter, AuditLog};
 pub use auth::{HashError, IssuedToken, PasswordHasher, TokenClaims, TokenError, Tokens};
 pub use cache::{CachedView, DayTag, SharedCache};
+pub use catalog::{
+    CreateVoucherError, NewVoucher, UpdateVoucherError, VoucherCatalog, VoucherChanges,
+};
+pub use claims::{ClaimError, RedeemError, UseClaimError, VoucherClaims};
 pub use clock::{Clock, SystemClock};
 pub use error::BackendError;
 pub use health::HealthProbe;
@@ -39,17 +46,16 @@ pub use users::{
     CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError, UserChanges,
     UserRepository,
 };
-pub use vouchers::{
-    Admission, AdmissionGate, ClaimError, CreateVoucherError, NewVoucher, RedeemError,
-    UpdateVoucherError, UseClaimError, VoucherChanges, VoucherRepository,
-};
 
 #[cfg(feature = "mocks")]
 pub mod mocks {
     //! Re-exports every generated mock under one path.
+    pub use crate::admission::MockAdmissionGate;
     pub use crate::audit::MockAuditLog;
     pub use crate::auth::{MockPasswordHasher, MockTokens};
     pub use crate::cache::MockSharedCache;
+    pub use crate::catalog::MockVoucherCatalog;
+    pub use crate::claims::MockVoucherClaims;
     pub use crate::clock::MockClock;
     pub use crate::health::MockHealthProbe;
     pub use crate::idempotency::MockIdempotencyKeys;
@@ -59,5 +65,4 @@ pub mod mocks {
     pub use crate::slots::MockSlotRepository;
     pub use crate::throttle::MockLoginThrottle;
     pub use crate::users::MockUserRepository;
-    pub use crate::vouchers::{MockAdmissionGate, MockVoucherRepository};
 }

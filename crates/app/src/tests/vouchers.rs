@@ -49,7 +49,7 @@ async fn a_sold_out_answer_from_the_gate_never_claims_and_is_remembered_once_con
         .returning(|_, _| Ok(Admission::SoldOut));
     // The record confirms nothing is left: the voucher is remembered as sold out, so the
     // second press asks neither the gate nor the database. No claim is ever attempted.
-    m.vouchers
+    m.catalog
         .expect_get_voucher()
         .times(1)
         .returning(|_| Ok(Some(voucher(0))));
@@ -73,7 +73,7 @@ async fn a_gate_at_zero_with_stock_in_flight_is_not_remembered() {
     // Units are still in flight (the record has some left): answer sold out, but do not
     // remember it, as an in-flight claim may give its unit back. The record is asked once,
     // not on every press.
-    m.vouchers
+    m.catalog
         .expect_get_voucher()
         .times(1)
         .returning(|_| Ok(Some(voucher(3))));
@@ -106,7 +106,7 @@ async fn an_admitted_claim_is_stored_without_writing_the_gate_again() {
     m.gate
         .expect_admit()
         .returning(|_, _| Ok(Admission::Admitted));
-    m.vouchers
+    m.claims
         .expect_claim()
         .times(1)
         .returning(|_, _, _| Ok(claim()));
@@ -128,7 +128,7 @@ async fn an_unknown_gate_is_seeded_from_the_database_then_asked_again() {
         .expect_admit()
         .times(2)
         .returning(move |_, _| Ok(answers.pop().expect("answer")));
-    m.vouchers
+    m.catalog
         .expect_get_voucher()
         .returning(|_| Ok(Some(voucher(17))));
     m.gate
@@ -136,7 +136,7 @@ async fn an_unknown_gate_is_seeded_from_the_database_then_asked_again() {
         .withf(|_, remaining| *remaining == 17)
         .times(1)
         .returning(|_, _| Ok(()));
-    m.vouchers.expect_claim().returning(|_, _, _| Ok(claim()));
+    m.claims.expect_claim().returning(|_, _, _| Ok(claim()));
     m.services()
         .vouchers
         .claim(&OWNER, VoucherId(5))
@@ -150,7 +150,7 @@ async fn the_database_saying_sold_out_marks_the_gate() {
     m.gate
         .expect_admit()
         .returning(|_, _| Ok(Admission::Admitted));
-    m.vouchers
+    m.claims
         .expect_claim()
         .returning(|_, _, _| Err(ClaimError::SoldOut));
     m.gate.expect_sold_out().times(1).returning(|_| Ok(()));
@@ -166,7 +166,7 @@ async fn a_refused_admitted_claim_gives_its_unit_back() {
     m.gate
         .expect_admit()
         .returning(|_, _| Ok(Admission::Admitted));
-    m.vouchers
+    m.claims
         .expect_claim()
         .returning(|_, _, _| Err(ClaimError::AlreadyClaimed));
     m.gate.expect_give_back().times(1).returning(|_, _| Ok(()));
@@ -183,7 +183,7 @@ async fn an_unreachable_gate_falls_back_to_the_database() {
     m.gate
         .expect_admit()
         .returning(|_, _| Err(BackendError::msg("redis down")));
-    m.vouchers
+    m.claims
         .expect_claim()
         .times(1)
         .returning(|_, _, _| Ok(claim()));
@@ -208,7 +208,7 @@ async fn claims_outside_the_window_are_rule_violations() {
             .expect_admit()
             .returning(|_, _| Ok(Admission::Admitted));
         let mut once = Some(refusal);
-        m.vouchers
+        m.claims
             .expect_claim()
             .returning(move |_, _, _| Err(once.take().expect("once")));
         m.gate.expect_give_back().returning(|_, _| Ok(()));
@@ -223,7 +223,7 @@ async fn claims_outside_the_window_are_rule_violations() {
 #[tokio::test]
 async fn using_a_claim_twice_is_a_conflict() {
     let mut m = Mocks::default();
-    m.vouchers
+    m.claims
         .expect_use_claim()
         .returning(|_, _, _| Err(UseClaimError::AlreadyUsed));
     assert!(matches!(
@@ -273,7 +273,7 @@ async fn users_cannot_reach_admin_voucher_use_cases() {
 #[tokio::test]
 async fn quantity_may_only_grow_and_a_change_resets_the_gate() {
     let mut m = Mocks::default();
-    m.vouchers
+    m.catalog
         .expect_get_voucher()
         .returning(|_| Ok(Some(voucher(0))));
     let s = m.services().vouchers;
@@ -287,10 +287,10 @@ async fn quantity_may_only_grow_and_a_change_resets_the_gate() {
     ));
 
     let mut m = Mocks::default();
-    m.vouchers
+    m.catalog
         .expect_get_voucher()
         .returning(|_| Ok(Some(voucher(0))));
-    m.vouchers
+    m.catalog
         .expect_update_voucher()
         .withf(|_, c, note| {
             c.quantity.map(|q| q.get()) == Some(250)

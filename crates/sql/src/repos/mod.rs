@@ -5,12 +5,14 @@
 //! `dialect` (the statements the two databases spell differently), and `PROBE_NAME`.
 
 mod audit;
+mod catalog;
+mod claims;
 mod health;
 mod idempotency;
 mod reconcile;
+mod redemptions;
 mod reservations;
 mod slots;
 mod users;
-mod vouchers;
 
 use super::{dialect, Db, Store, PROBE_NAME};

@@ -21,7 +21,7 @@ use ports::{
     EnsureReport, HealthProbe, IdempotencyKeys, KeyAges, KeyStart, NewReservation, NewUser,
     NewVoucher, Reconciliation, RedeemError, ReservationFilter, ReservationRepository, Slot,
     SlotRepository, StoredCredentials, UpdateUserError, UpdateVoucherError, UseClaimError,
-    UserChanges, UserRepository, VoucherChanges, VoucherRepository,
+    UserChanges, UserRepository, VoucherCatalog, VoucherChanges, VoucherClaims,
 };
 use std::future::Future;
 use std::path::Path;
@@ -78,11 +78,6 @@ impl SqliteStore {
         })
     }
 
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        self.repos.path()
-    }
-
     /// Runs `call` on the store's runtime and waits for it; dropping the wait does not cancel
     /// the call.
     async fn run<T, E, F>(&self, call: impl FnOnce(SqliteRepos) -> F) -> Result<T, E>
@@ -101,361 +96,175 @@ impl SqliteStore {
     }
 }
 
-#[async_trait]
-impl UserRepository for SqliteStore {
-    async fn create(
-        &self,
-        user: NewUser,
-        audit: Option<AuditNote>,
-    ) -> Result<User, CreateUserError> {
-        self.run(|r| async move { UserRepository::create(&r, user, audit).await })
+/// Implements a port on `SqliteStore` by running each method of the same name on the store's
+/// runtime. An argument marked `as borrowed` is copied into the call (it must outlive the
+/// caller's borrow); a method marked `each ARG` answers a list, one outcome per item of `ARG`,
+/// and a failure of the runtime answers every item with it.
+macro_rules! forward {
+    ($port:ident {$(
+        fn $name:ident($($arg:ident: $ty:ty $(as $how:ident)?),* $(,)?) -> $ret:ty $(, each $count:ident)?;
+    )*}) => {
+        #[async_trait]
+        impl $port for SqliteStore {$(
+            async fn $name(&self, $($arg: $ty),*) -> $ret {
+                forward!(@body self, $port, $name, ($($arg $($how)?),*) $(, $count)?)
+            }
+        )*}
+    };
+    (@body $store:ident, $port:ident, $name:ident, ($($arg:ident $($how:ident)?),*)) => {{
+        $(let $arg = forward!(@own $arg $($how)?);)*
+        $store
+            .run(|r| async move { $port::$name(&r, $(forward!(@pass $arg $($how)?)),*).await })
             .await
-    }
+    }};
+    (@body $store:ident, $port:ident, $name:ident, ($($arg:ident $($how:ident)?),*), $count:ident) => {{
+        let count = $count.len();
+        $(let $arg = forward!(@own $arg $($how)?);)*
+        let outcome = $store
+            .run(|r| async move {
+                Ok::<_, BackendError>($port::$name(&r, $(forward!(@pass $arg $($how)?)),*).await)
+            })
+            .await;
+        outcome.unwrap_or_else(|e| (0..count).map(|_| Err(e.clone().into())).collect())
+    }};
+    (@own $arg:ident) => { $arg };
+    (@own $arg:ident borrowed) => { $arg.to_owned() };
+    (@pass $arg:ident) => { $arg };
+    (@pass $arg:ident borrowed) => { &$arg };
+}
 
-    async fn get(&self, id: UserId) -> Result<Option<User>, BackendError> {
-        self.run(|r| async move { UserRepository::get(&r, id).await })
-            .await
-    }
-
-    async fn credentials(&self, username: &str) -> Result<Option<StoredCredentials>, BackendError> {
-        let username = username.to_owned();
-        self.run(|r| async move { r.credentials(&username).await })
-            .await
-    }
-
-    async fn list(&self, page: PageRequest) -> Result<Page<User>, BackendError> {
-        self.run(|r| async move { UserRepository::list(&r, page).await })
-            .await
-    }
-
-    async fn update(
-        &self,
+forward!(UserRepository {
+    fn create(user: NewUser, audit: Option<AuditNote>) -> Result<User, CreateUserError>;
+    fn get(id: UserId) -> Result<Option<User>, BackendError>;
+    fn credentials(username: &str as borrowed) -> Result<Option<StoredCredentials>, BackendError>;
+    fn list(page: PageRequest) -> Result<Page<User>, BackendError>;
+    fn update(
         id: UserId,
         changes: UserChanges,
         audit: Option<AuditNote>,
-    ) -> Result<User, UpdateUserError> {
-        self.run(|r| async move { r.update(id, changes, audit).await })
-            .await
-    }
-
-    async fn delete(
-        &self,
+    ) -> Result<User, UpdateUserError>;
+    fn delete(
         id: UserId,
         now: OffsetDateTime,
         audit: Option<AuditNote>,
-    ) -> Result<(), DeleteUserError> {
-        self.run(|r| async move { r.delete(id, now, audit).await })
-            .await
-    }
-
-    async fn session_state(
-        &self,
+    ) -> Result<(), DeleteUserError>;
+    fn session_state(
         id: UserId,
         now: OffsetDateTime,
-    ) -> Result<Option<SessionState>, BackendError> {
-        self.run(|r| async move { r.session_state(id, now).await })
-            .await
-    }
-
-    async fn revoke_token(
-        &self,
+    ) -> Result<Option<SessionState>, BackendError>;
+    fn revoke_token(
         id: UserId,
-        token_id: &str,
+        token_id: &str as borrowed,
         expires_at: OffsetDateTime,
         now: OffsetDateTime,
-    ) -> Result<(), BackendError> {
-        let token_id = token_id.to_owned();
-        self.run(|r| async move { r.revoke_token(id, &token_id, expires_at, now).await })
-            .await
-    }
-}
+    ) -> Result<(), BackendError>;
+});
 
-#[async_trait]
-impl SlotRepository for SqliteStore {
-    async fn ensure(
-        &self,
-        horizon: SlotHorizon,
-        capacity: u32,
-    ) -> Result<EnsureReport, BackendError> {
-        self.run(|r| async move { r.ensure(horizon, capacity).await })
-            .await
-    }
+forward!(SlotRepository {
+    fn ensure(horizon: SlotHorizon, capacity: u32) -> Result<EnsureReport, BackendError>;
+    fn list_between(from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>, BackendError>;
+});
 
-    async fn list_between(
-        &self,
-        from: OffsetDateTime,
-        to: OffsetDateTime,
-    ) -> Result<Vec<Slot>, BackendError> {
-        self.run(|r| async move { r.list_between(from, to).await })
-            .await
-    }
-}
-
-#[async_trait]
-impl ReservationRepository for SqliteStore {
-    async fn create(&self, new: NewReservation) -> Result<Reservation, CreateReservationError> {
-        self.run(|r| async move { ReservationRepository::create(&r, new).await })
-            .await
-    }
-
-    async fn create_many(
-        &self,
+forward!(ReservationRepository {
+    fn create(new: NewReservation) -> Result<Reservation, CreateReservationError>;
+    fn create_many(
         asks: Vec<NewReservation>,
-    ) -> Vec<Result<Reservation, CreateReservationError>> {
-        let count = asks.len();
-        let outcome = self
-            .run(|r| async move { Ok::<_, BackendError>(r.create_many(asks).await) })
-            .await;
-        outcome.unwrap_or_else(|e| {
-            (0..count)
-                .map(|_| Err(CreateReservationError::Backend(e.clone())))
-                .collect()
-        })
-    }
-
-    async fn get(&self, id: ReservationId) -> Result<Option<Reservation>, BackendError> {
-        self.run(|r| async move { ReservationRepository::get(&r, id).await })
-            .await
-    }
-
-    async fn list(
-        &self,
+    ) -> Vec<Result<Reservation, CreateReservationError>>, each asks;
+    fn get(id: ReservationId) -> Result<Option<Reservation>, BackendError>;
+    fn list(
         filter: ReservationFilter,
         page: PageRequest,
-    ) -> Result<Page<Reservation>, BackendError> {
-        self.run(|r| async move { ReservationRepository::list(&r, filter, page).await })
-            .await
-    }
-
-    async fn update_pending(
-        &self,
+    ) -> Result<Page<Reservation>, BackendError>;
+    fn update_pending(
         id: ReservationId,
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
         audit: Option<AuditNote>,
-    ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.update_pending(id, range, seats, now, audit).await })
-            .await
-    }
-
-    async fn confirm(
-        &self,
+    ) -> Result<Reservation, ChangeReservationError>;
+    fn confirm(
         id: ReservationId,
         now: OffsetDateTime,
         audit: AuditNote,
-    ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.confirm(id, now, audit).await })
-            .await
-    }
-
-    async fn confirm_many(
-        &self,
+    ) -> Result<Reservation, ChangeReservationError>;
+    fn confirm_many(
         asks: Vec<(ReservationId, AuditNote)>,
         now: OffsetDateTime,
-    ) -> Vec<Result<Reservation, ChangeReservationError>> {
-        let count = asks.len();
-        let outcome = self
-            .run(|r| async move { Ok::<_, BackendError>(r.confirm_many(asks, now).await) })
-            .await;
-        outcome.unwrap_or_else(|e| {
-            (0..count)
-                .map(|_| Err(ChangeReservationError::Backend(e.clone())))
-                .collect()
-        })
-    }
-
-    async fn cancel(
-        &self,
+    ) -> Vec<Result<Reservation, ChangeReservationError>>, each asks;
+    fn cancel(
         id: ReservationId,
         expected: ReservationStatus,
         now: OffsetDateTime,
         audit: Option<AuditNote>,
-    ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.cancel(id, expected, now, audit).await })
-            .await
-    }
-
-    async fn move_confirmed(
-        &self,
+    ) -> Result<Reservation, ChangeReservationError>;
+    fn move_confirmed(
         id: ReservationId,
         range: HourRange,
         seats: Seats,
         now: OffsetDateTime,
         audit: AuditNote,
-    ) -> Result<Reservation, ChangeReservationError> {
-        self.run(|r| async move { r.move_confirmed(id, range, seats, now, audit).await })
-            .await
-    }
-}
+    ) -> Result<Reservation, ChangeReservationError>;
+});
 
-#[async_trait]
-impl VoucherRepository for SqliteStore {
-    async fn create_book(
-        &self,
-        book: BookDraft,
-        now: OffsetDateTime,
-        audit: AuditNote,
-    ) -> Result<Book, BackendError> {
-        self.run(|r| async move { r.create_book(book, now, audit).await })
-            .await
-    }
-
-    async fn list_books(&self, page: PageRequest) -> Result<Page<Book>, BackendError> {
-        self.run(|r| async move { r.list_books(page).await }).await
-    }
-
-    async fn create_voucher(
-        &self,
-        new: NewVoucher,
-        audit: AuditNote,
-    ) -> Result<Voucher, CreateVoucherError> {
-        self.run(|r| async move { r.create_voucher(new, audit).await })
-            .await
-    }
-
-    async fn get_voucher(&self, id: VoucherId) -> Result<Option<Voucher>, BackendError> {
-        self.run(|r| async move { r.get_voucher(id).await }).await
-    }
-
-    async fn list_vouchers(&self, page: PageRequest) -> Result<Page<Voucher>, BackendError> {
-        self.run(|r| async move { r.list_vouchers(page).await })
-            .await
-    }
-
-    async fn list_live(&self, now: OffsetDateTime) -> Result<Vec<Voucher>, BackendError> {
-        self.run(|r| async move { r.list_live(now).await }).await
-    }
-
-    async fn update_voucher(
-        &self,
+forward!(VoucherCatalog {
+    fn create_book(book: BookDraft, now: OffsetDateTime, audit: AuditNote) -> Result<Book, BackendError>;
+    fn list_books(page: PageRequest) -> Result<Page<Book>, BackendError>;
+    fn create_voucher(new: NewVoucher, audit: AuditNote) -> Result<Voucher, CreateVoucherError>;
+    fn get_voucher(id: VoucherId) -> Result<Option<Voucher>, BackendError>;
+    fn list_vouchers(page: PageRequest) -> Result<Page<Voucher>, BackendError>;
+    fn list_live(now: OffsetDateTime) -> Result<Vec<Voucher>, BackendError>;
+    fn update_voucher(
         id: VoucherId,
         changes: VoucherChanges,
         audit: AuditNote,
-    ) -> Result<Voucher, UpdateVoucherError> {
-        self.run(|r| async move { r.update_voucher(id, changes, audit).await })
-            .await
-    }
+    ) -> Result<Voucher, UpdateVoucherError>;
+});
 
-    async fn claim(
-        &self,
-        user: UserId,
+forward!(VoucherClaims {
+    fn claim(user: UserId, voucher: VoucherId, now: OffsetDateTime) -> Result<Claim, ClaimError>;
+    fn claim_many(
+        users: &[UserId] as borrowed,
         voucher: VoucherId,
         now: OffsetDateTime,
-    ) -> Result<Claim, ClaimError> {
-        self.run(|r| async move { r.claim(user, voucher, now).await })
-            .await
-    }
-
-    async fn claim_many(
-        &self,
-        users: &[UserId],
-        voucher: VoucherId,
-        now: OffsetDateTime,
-    ) -> Vec<Result<Claim, ClaimError>> {
-        let asked = users.to_vec();
-        let outcome = self
-            .run(|r| async move { Ok::<_, BackendError>(r.claim_many(&asked, voucher, now).await) })
-            .await;
-        outcome.unwrap_or_else(|e| vec![Err(ClaimError::Backend(e)); users.len()])
-    }
-
-    async fn list_user_claims(
-        &self,
-        user: UserId,
-        page: PageRequest,
-    ) -> Result<Page<Claim>, BackendError> {
-        self.run(|r| async move { r.list_user_claims(user, page).await })
-            .await
-    }
-
-    async fn list_voucher_claims(
-        &self,
+    ) -> Vec<Result<Claim, ClaimError>>, each users;
+    fn list_user_claims(user: UserId, page: PageRequest) -> Result<Page<Claim>, BackendError>;
+    fn list_voucher_claims(
         voucher: VoucherId,
         page: PageRequest,
-    ) -> Result<Page<Claim>, BackendError> {
-        self.run(|r| async move { r.list_voucher_claims(voucher, page).await })
-            .await
-    }
-
-    async fn use_claim(
-        &self,
-        user: UserId,
-        claim: ClaimId,
-        now: OffsetDateTime,
-    ) -> Result<Claim, UseClaimError> {
-        self.run(|r| async move { r.use_claim(user, claim, now).await })
-            .await
-    }
-
-    async fn redeem(
-        &self,
-        code: &RedemptionCode,
+    ) -> Result<Page<Claim>, BackendError>;
+    fn use_claim(user: UserId, claim: ClaimId, now: OffsetDateTime) -> Result<Claim, UseClaimError>;
+    fn redeem(
+        code: &RedemptionCode as borrowed,
         now: OffsetDateTime,
         audit: AuditNote,
-    ) -> Result<Claim, RedeemError> {
-        let code = code.clone();
-        self.run(|r| async move { r.redeem(&code, now, audit).await })
-            .await
-    }
-}
+    ) -> Result<Claim, RedeemError>;
+});
 
-#[async_trait]
-impl AuditLog for SqliteStore {
-    async fn list(
-        &self,
-        filter: AuditFilter,
-        page: PageRequest,
-    ) -> Result<Page<AuditEntry>, BackendError> {
-        self.run(|r| async move { AuditLog::list(&r, filter, page).await })
-            .await
-    }
-}
+forward!(AuditLog {
+    fn list(filter: AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>, BackendError>;
+});
 
-#[async_trait]
-impl IdempotencyKeys for SqliteStore {
-    async fn start(
-        &self,
+forward!(IdempotencyKeys {
+    fn start(
         user: UserId,
-        key: &str,
-        fingerprint: &str,
+        key: &str as borrowed,
+        fingerprint: &str as borrowed,
         now: OffsetDateTime,
         ages: KeyAges,
-    ) -> Result<KeyStart, BackendError> {
-        let (key, fingerprint) = (key.to_owned(), fingerprint.to_owned());
-        self.run(|r| async move { r.start(user, &key, &fingerprint, now, ages).await })
-            .await
-    }
-
-    async fn finish(
-        &self,
+    ) -> Result<KeyStart, BackendError>;
+    fn finish(
         user: UserId,
-        key: &str,
+        key: &str as borrowed,
         status: u16,
-        body: &str,
-    ) -> Result<(), BackendError> {
-        let (key, body) = (key.to_owned(), body.to_owned());
-        self.run(|r| async move { r.finish(user, &key, status, &body).await })
-            .await
-    }
+        body: &str as borrowed,
+    ) -> Result<(), BackendError>;
+    fn abandon(user: UserId, key: &str as borrowed) -> Result<(), BackendError>;
+    fn purge(before: OffsetDateTime) -> Result<u64, BackendError>;
+});
 
-    async fn abandon(&self, user: UserId, key: &str) -> Result<(), BackendError> {
-        let key = key.to_owned();
-        self.run(|r| async move { r.abandon(user, &key).await })
-            .await
-    }
-
-    async fn purge(&self, before: OffsetDateTime) -> Result<u64, BackendError> {
-        self.run(|r| async move { r.purge(before).await }).await
-    }
-}
-
-#[async_trait]
-impl Reconciliation for SqliteStore {
-    async fn discrepancies(&self) -> Result<Vec<Discrepancy>, BackendError> {
-        self.run(|r| async move { r.discrepancies().await }).await
-    }
-}
+forward!(Reconciliation {
+    fn discrepancies() -> Result<Vec<Discrepancy>, BackendError>;
+});
 
 #[async_trait]
 impl HealthProbe for SqliteStore {

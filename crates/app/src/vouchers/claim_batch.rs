@@ -21,7 +21,7 @@
 use domain::voucher::{Claim, VoucherId};
 use domain::UserId;
 use ports::group_queue::GroupQueue;
-use ports::{ClaimError, Clock, VoucherRepository};
+use ports::{ClaimError, Clock, VoucherClaims};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -38,7 +38,7 @@ const MOST_WAIT_FOR_PRESSES_ON_THEIR_WAY: Duration = Duration::from_millis(20);
 type Answer = oneshot::Sender<Result<Claim, ClaimError>>;
 
 pub(crate) struct ClaimBatcher {
-    vouchers: Arc<dyn VoucherRepository>,
+    claims: Arc<dyn VoucherClaims>,
     clock: Arc<dyn Clock>,
     /// Claims waiting for a write, per voucher.
     waiting: GroupQueue<VoucherId, (UserId, Answer)>,
@@ -87,9 +87,9 @@ impl Drop for OnTheWay {
 }
 
 impl ClaimBatcher {
-    pub(crate) fn new(vouchers: Arc<dyn VoucherRepository>, clock: Arc<dyn Clock>) -> Arc<Self> {
+    pub(crate) fn new(claims: Arc<dyn VoucherClaims>, clock: Arc<dyn Clock>) -> Arc<Self> {
         Arc::new(Self {
-            vouchers,
+            claims,
             clock,
             waiting: GroupQueue::default(),
             waves: Mutex::default(),
@@ -192,8 +192,8 @@ impl ClaimBatcher {
         let now = self.clock.now();
         let started = std::time::Instant::now();
         let outcomes = match users.as_slice() {
-            [one] => vec![self.vouchers.claim(*one, voucher, now).await],
-            many => self.vouchers.claim_many(many, voucher, now).await,
+            [one] => vec![self.claims.claim(*one, voucher, now).await],
+            many => self.claims.claim_many(many, voucher, now).await,
         };
         metrics::histogram!("voucher_claim_write_seconds").record(started.elapsed().as_secs_f64());
         for (outcome, answers) in outcomes.into_iter().zip(answers) {
@@ -216,7 +216,7 @@ impl ClaimBatcher {
 mod tests {
     use super::*;
     use domain::voucher::{Book, BookId, ClaimId};
-    use ports::mocks::{MockClock, MockVoucherRepository};
+    use ports::mocks::{MockClock, MockVoucherClaims};
     use time::macros::datetime;
     use time::OffsetDateTime;
 
@@ -242,11 +242,11 @@ mod tests {
     }
 
     /// A batcher whose writes wait at most `most_wait` for presses on their way.
-    fn batcher(vouchers: MockVoucherRepository, most_wait: Duration) -> Arc<ClaimBatcher> {
+    fn batcher(vouchers: MockVoucherClaims, most_wait: Duration) -> Arc<ClaimBatcher> {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         Arc::new(ClaimBatcher {
-            vouchers: Arc::new(vouchers),
+            claims: Arc::new(vouchers),
             clock: Arc::new(clock),
             waiting: GroupQueue::default(),
             waves: Mutex::default(),
@@ -263,7 +263,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_waits_for_the_presses_already_on_their_way() {
-        let mut vouchers = MockVoucherRepository::new();
+        let mut vouchers = MockVoucherClaims::new();
         // One write for both: the second press was in the gate when the first was queued.
         vouchers
             .expect_claim_many()
@@ -296,7 +296,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_press_turned_away_or_stuck_in_the_gate_does_not_hold_the_write_back() {
-        let mut vouchers = MockVoucherRepository::new();
+        let mut vouchers = MockVoucherClaims::new();
         vouchers
             .expect_claim()
             .times(2)
@@ -315,7 +315,7 @@ mod tests {
 
     #[tokio::test]
     async fn presses_leave_no_trace_once_they_are_all_counted_out() {
-        let batcher = batcher(MockVoucherRepository::new(), Duration::from_millis(1));
+        let batcher = batcher(MockVoucherClaims::new(), Duration::from_millis(1));
         // Presses for vouchers that do not exist are turned away and must not pile up.
         for id in 0..100 {
             let a = batcher.on_the_way(VoucherId(id));
