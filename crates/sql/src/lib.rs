@@ -9,6 +9,7 @@
 //! capacity`, `remaining > 0`), with a CHECK constraint as the last line.
 
 mod audit_json;
+mod dialect;
 mod errors;
 mod postgres;
 mod rows;

@@ -3,6 +3,7 @@
 
 mod dialect;
 mod migrate;
+mod statements;
 // The same source, compiled once per backend (see the crate docs).
 #[allow(
     clippy::duplicate_mod,
@@ -23,6 +24,8 @@ use std::time::Duration;
 
 /// The connection type the shared repository code is compiled for here.
 type Db = AsyncPgConnection;
+/// The statements the shared repository code spells this backend's way.
+type Dialect = dialect::Postgres;
 /// The store the shared repository code implements the ports on here.
 type Store = PgStore;
 /// What `/ready` calls this store.

@@ -2,7 +2,8 @@
 //! SQLite): a unique claim per user and a guarded decrement of `remaining`. Claims that arrive
 //! together are stored by one statement with one commit.
 
-use super::{dialect, redemptions, Db, Store};
+use super::{redemptions, Db, Dialect, Store};
+use crate::dialect::SqlDialect;
 use crate::errors::{
     backend, is_division_by_zero, is_foreign_key_violation, is_transient, is_unique_violation,
     retry_tx, TxError, ATTEMPTS,
@@ -116,7 +117,7 @@ async fn claim_once(
 ) -> Result<i64, TxError<ClaimError>> {
     let code = fresh_code().as_str().to_owned();
     let Some(outcome) =
-        dialect::claim_in_one_statement(conn, user.0, voucher.0, now, code.clone()).await
+        Dialect::claim_in_one_statement(conn, user.0, voucher.0, now, code.clone()).await
     else {
         return claim_tx(conn, user, voucher, now, &code).await;
     };
@@ -154,7 +155,7 @@ async fn claim_batch_once(
         .map(|_| fresh_code().as_str().to_owned())
         .collect();
     let ids: Vec<i64> = users.iter().map(|u| u.0).collect();
-    let rows = dialect::claim_batch_at_once(conn, ids, codes.clone(), voucher.0, now).await?;
+    let rows = Dialect::claim_batch_at_once(conn, ids, codes.clone(), voucher.0, now).await?;
     if rows.len() != users.len() || rows.iter().zip(users).any(|(r, u)| r.user_id != u.0) {
         return Err(diesel::result::Error::DeserializationError(
             "a batch claim answered for other users than asked".into(),

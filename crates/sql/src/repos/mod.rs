@@ -7,6 +7,7 @@
 mod audit;
 mod catalog;
 mod claims;
+mod confirms;
 mod health;
 mod idempotency;
 mod reconcile;
@@ -15,4 +16,4 @@ mod reservations;
 mod slots;
 mod users;
 
-use super::{dialect, Db, Store, PROBE_NAME};
+use super::{dialect, Db, Dialect, Store, PROBE_NAME};

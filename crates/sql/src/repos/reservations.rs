@@ -1,6 +1,7 @@
 //! `ReservationRepository`: the guarded counter updates.
 
-use super::{audit, dialect, Db, Store};
+use super::{audit, confirms, dialect, Db, Dialect, Store};
+use crate::dialect::SqlDialect;
 use crate::errors::{backend, is_check_violation, retry_tx, TxError};
 use crate::rows::{into_page, seats_i32, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
@@ -18,7 +19,7 @@ use ports::{
 };
 use time::OffsetDateTime;
 
-type Change = ChangeReservationError;
+pub(super) type Change = ChangeReservationError;
 
 fn hours(range: &HourRange) -> i64 {
     i64::from(range.hours())
@@ -35,7 +36,10 @@ async fn missing_or_full(conn: &mut Db, range: &HourRange) -> QueryResult<bool> 
     Ok(present < hours(range))
 }
 
-async fn load_row(conn: &mut Db, id: ReservationId) -> QueryResult<Option<ReservationRow>> {
+pub(super) async fn load_row(
+    conn: &mut Db,
+    id: ReservationId,
+) -> QueryResult<Option<ReservationRow>> {
     reservations::table
         .find(id.0)
         .select(ReservationRow::as_select())
@@ -45,7 +49,7 @@ async fn load_row(conn: &mut Db, id: ReservationId) -> QueryResult<Option<Reserv
 }
 
 /// Explains why a guarded statement on reservation `id` touched nothing.
-async fn explain(
+pub(super) async fn explain(
     conn: &mut Db,
     id: ReservationId,
     expected: ReservationStatus,
@@ -73,7 +77,9 @@ async fn explain(
     }
 }
 
-fn finish(outcome: Result<ReservationRow, TxError<Change>>) -> Result<Reservation, Change> {
+pub(super) fn finish(
+    outcome: Result<ReservationRow, TxError<Change>>,
+) -> Result<Reservation, Change> {
     match outcome {
         Ok(row) => Ok(row.into_reservation()?),
         Err(TxError::Rule(e)) => Err(e),
@@ -85,7 +91,7 @@ fn finish(outcome: Result<ReservationRow, TxError<Change>>) -> Result<Reservatio
 
 /// Why seats could not be taken in `range`: a missing slot or a full one. Asked inside the
 /// failing transaction, before it rolls back.
-async fn refusal(conn: &mut Db, range: &HourRange) -> QueryResult<Change> {
+pub(super) async fn refusal(conn: &mut Db, range: &HourRange) -> QueryResult<Change> {
     Ok(if missing_or_full(conn, range).await? {
         Change::SlotMissing
     } else {
@@ -95,7 +101,11 @@ async fn refusal(conn: &mut Db, range: &HourRange) -> QueryResult<Change> {
 
 /// Takes `seats` in every slot of `range`; false when a slot is missing or full (the caller
 /// then rolls back).
-async fn take_seats(conn: &mut Db, range: &HourRange, seats: Seats) -> QueryResult<bool> {
+pub(super) async fn take_seats(
+    conn: &mut Db,
+    range: &HourRange,
+    seats: Seats,
+) -> QueryResult<bool> {
     // Built with the query builder (not raw SQL) so that diesel caches the prepared statement:
     // this is the hottest statement of a confirm storm.
     let seats = seats_i32(seats);
@@ -118,115 +128,6 @@ async fn free_seats(conn: &mut Db, start: i64, end: i64, seats: i32) -> QueryRes
         .execute(conn)
         .await?;
     Ok(())
-}
-
-/// The confirm as a transaction of several statements, for a backend without a one-statement
-/// form (SQLite, where every statement is in-process and costs no round trip).
-async fn confirm_tx(
-    conn: &mut Db,
-    id: ReservationId,
-    now: i64,
-    audit: &AuditNote,
-) -> Result<ReservationRow, TxError<Change>> {
-    conn.transaction(async move |conn| {
-        let flipped: Option<ReservationRow> = diesel::update(reservations::table)
-            .filter(reservations::id.eq(id.0))
-            .filter(reservations::status.eq("pending"))
-            .filter(reservations::starts_at.gt(now))
-            .set((
-                reservations::status.eq("confirmed"),
-                reservations::updated_at.eq(now),
-            ))
-            .returning(ReservationRow::as_returning())
-            .get_result(conn)
-            .await
-            .optional()?;
-        let Some(row) = flipped else {
-            return Err(TxError::Rule(Change::StatusChanged(
-                ReservationStatus::Pending,
-            )));
-        };
-        let reservation = row.clone().into_reservation().map_err(|_| {
-            TxError::Rule(Change::Backend(BackendError::msg("corrupt reservation")))
-        })?;
-        if !take_seats(conn, &reservation.range, reservation.seats).await? {
-            return Err(TxError::Rule(refusal(conn, &reservation.range).await?));
-        }
-        audit::write(conn, audit, id.0).await?;
-        Ok(row)
-    })
-    .await
-}
-
-/// How the one-statement confirm says "not every slot took the seats" (see `statements`).
-fn is_refused_take(e: &diesel::result::Error) -> bool {
-    is_check_violation(e) || crate::errors::is_division_by_zero(e)
-}
-
-/// Why a one-statement confirm flipped nothing or was rolled back, from the rows as they are
-/// now: a reservation still pending and in the future was left alone for want of room (or of
-/// a slot); anything else is a status change the caller explains.
-async fn unflipped(conn: &mut Db, id: ReservationId, now: i64) -> Result<Change, TxError<Change>> {
-    let Some(row) = load_row(conn, id).await? else {
-        return Ok(Change::NotFound);
-    };
-    if row.status != "pending" || row.starts_at <= now {
-        return Ok(Change::StatusChanged(ReservationStatus::Pending));
-    }
-    let reservation = row
-        .into_reservation()
-        .map_err(|e| TxError::Rule(Change::Backend(e)))?;
-    Ok(refusal(conn, &reservation.range).await?)
-}
-
-/// The confirm as the backend's single statement (see `dialect::confirm_in_one_statement`):
-/// one round trip, and the slot rows are locked only for that statement.
-async fn confirm_in_one_statement(
-    conn: &mut Db,
-    id: ReservationId,
-    now: i64,
-    audit: &AuditNote,
-) -> Result<ReservationRow, TxError<Change>> {
-    let confirmed = match dialect::confirm_in_one_statement(conn, id.0, now, audit).await {
-        Some(outcome) => outcome,
-        None => return confirm_tx(conn, id, now, audit).await,
-    };
-    match confirmed {
-        Ok(rows) => match rows.into_iter().next() {
-            Some(row) => Ok(row),
-            // Nothing flipped: not pending any more, started, gone, or no room in some slot.
-            None => Err(TxError::Rule(unflipped(conn, id, now).await?)),
-        },
-        // The statement refuses a partial take by dividing by zero, which rolls it back whole:
-        // some covered slot is missing or full, which the rows as they are now say.
-        Err(e) if is_refused_take(&e) => Err(TxError::Rule(unflipped(conn, id, now).await?)),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The reservations a batch statement confirmed, where the backend has one. None when it has
-/// not, or when the statement was refused as a whole (some slot could not take the batch's
-/// total) or failed: the caller then confirms every ask one by one, which decides each
-/// exactly.
-async fn confirm_batch_once(
-    conn: &mut Db,
-    asks: &[(ReservationId, AuditNote)],
-    now: i64,
-) -> Option<Vec<ReservationRow>> {
-    let asks: Vec<(i64, &AuditNote)> = asks.iter().map(|(id, note)| (id.0, note)).collect();
-    for _ in 0..crate::errors::ATTEMPTS {
-        match dialect::confirm_batch_in_one_statement(conn, &asks, now).await? {
-            Ok(rows) => return Some(rows),
-            Err(e) if crate::errors::is_transient(&e) => continue,
-            Err(e) => {
-                if !is_refused_take(&e) {
-                    tracing::warn!(error = %e, "a batch of confirms failed; confirming one by one");
-                }
-                return None;
-            }
-        }
-    }
-    None
 }
 
 async fn cancel_tx(
@@ -271,14 +172,14 @@ async fn move_tx(
     audit: &AuditNote,
 ) -> Result<ReservationRow, TxError<Change>> {
     conn.transaction(async move |conn| {
-        let old = dialect::reservation_for_update(conn, id.0).await?;
+        let old = Dialect::reservation_for_update(conn, id.0).await?;
         let old = old.ok_or(TxError::Rule(Change::NotFound))?;
         if old.status != "confirmed" {
             return Err(TxError::Rule(Change::StatusChanged(
                 ReservationStatus::Confirmed,
             )));
         }
-        dialect::lock_two_ranges(
+        Dialect::lock_two_ranges(
             conn,
             (old.starts_at, old.ends_at),
             (secs(range.start()), secs(range.end())),
@@ -306,7 +207,7 @@ async fn move_tx(
 
 /// Turns a transaction outcome into the port's answer; a refused status guard is explained
 /// from the row as it is now (not found, or which status it has).
-async fn settle(
+pub(super) async fn settle(
     conn: &mut Db,
     id: ReservationId,
     expected: ReservationStatus,
@@ -338,7 +239,7 @@ impl ReservationRepository for Store {
             Ok(conn) => conn,
             Err(e) => return failed(e),
         };
-        let made = match dialect::insert_batch_if_room(&mut conn, &asks).await {
+        let made = match Dialect::insert_batch_if_room(&mut conn, &asks).await {
             Ok(made) => made,
             Err(e) => return failed(backend(e)),
         };
@@ -460,8 +361,7 @@ impl ReservationRepository for Store {
         audit: AuditNote,
     ) -> Result<Reservation, Change> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(confirm_in_one_statement(&mut conn, id, secs(now), &audit).await);
-        settle(&mut conn, id, ReservationStatus::Pending, outcome).await
+        confirms::confirm(&mut conn, id, secs(now), &audit).await
     }
 
     async fn confirm_many(
@@ -478,32 +378,7 @@ impl ReservationRepository for Store {
                     .collect()
             }
         };
-        let now = secs(now);
-        let batch = confirm_batch_once(&mut conn, &asks, now).await;
-        let decided_by_batch = batch.is_some();
-        let mut flipped = batch.unwrap_or_default();
-        let mut outcome = Vec::with_capacity(asks.len());
-        for (id, note) in &asks {
-            // Taken out once used, so that an id asked twice is confirmed for one ask only.
-            let row = flipped
-                .iter()
-                .position(|row| row.id == id.0)
-                .map(|at| flipped.swap_remove(at));
-            let one = match row {
-                Some(row) => Ok(row),
-                // Left out by a batch that committed: in its snapshot this one was not
-                // pending, had started, was gone, or lacked room on its own; the rows as they
-                // are now say which.
-                None if decided_by_batch => match unflipped(&mut conn, *id, now).await {
-                    Ok(refused) => Err(TxError::Rule(refused)),
-                    Err(e) => Err(e),
-                },
-                // No batch (or it was refused whole): decided one by one.
-                None => retry_tx!(confirm_in_one_statement(&mut conn, *id, now, note).await),
-            };
-            outcome.push(settle(&mut conn, *id, ReservationStatus::Pending, one).await);
-        }
-        outcome
+        confirms::confirm_many(&mut conn, &asks, secs(now)).await
     }
 
     async fn cancel(

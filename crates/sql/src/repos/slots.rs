@@ -1,6 +1,7 @@
 //! `SlotRepository`.
 
-use super::{dialect, Store};
+use super::{Dialect, Store};
+use crate::dialect::SqlDialect;
 use crate::errors::backend;
 use crate::rows::{secs, SlotRow};
 use crate::schema::exam_slots;
@@ -35,7 +36,7 @@ impl SlotRepository for Store {
         let mut created = 0u64;
         for chunk in rows.chunks(CHUNK) {
             // Concurrent runs are safe: a slot inserted by another run is simply skipped.
-            let n = dialect::insert_missing_slots(&mut conn, chunk)
+            let n = Dialect::insert_missing_slots(&mut conn, chunk)
                 .await
                 .map_err(backend)?;
             created += n as u64;

@@ -1,6 +1,7 @@
 //! `UserRepository`.
 
-use super::{audit, dialect, Db, Store};
+use super::{audit, Db, Dialect, Store};
+use crate::dialect::SqlDialect;
 use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
 use crate::rows::{into_page, secs, UserRow};
 use crate::schema::{reservations, revoked_tokens, users};
@@ -299,7 +300,7 @@ async fn delete_in_tx(
             }
         }
         if !freed.is_empty() {
-            dialect::free_per_slot(conn, freed.into_iter().collect()).await?;
+            Dialect::free_per_slot(conn, freed.into_iter().collect()).await?;
         }
         Ok(())
     })

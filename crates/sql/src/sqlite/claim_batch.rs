@@ -1,5 +1,5 @@
 //! A batch of claims of one voucher on SQLite, as one synchronous transaction: the same
-//! outcome as PostgreSQL's one statement (`statements::ClaimBatchInOneStatement`). Users who
+//! outcome as PostgreSQL's one statement (`postgres::statements::ClaimBatchInOneStatement`). Users who
 //! already hold a claim are left out; the first of the others, in the order asked, get as
 //! many units as are left, taken with one guarded decrement.
 

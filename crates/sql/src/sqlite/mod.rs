@@ -32,6 +32,8 @@ use std::time::Duration;
 
 /// The connection type the shared repository code is compiled for here.
 type Db = SyncConnectionWrapper<SqliteConnection>;
+/// The statements the shared repository code spells this backend's way.
+type Dialect = dialect::Sqlite;
 /// The store the shared repository code implements the ports on here; the public
 /// [`SqliteStore`] runs it on a runtime of its own (see `isolated`).
 type Store = SqliteRepos;
