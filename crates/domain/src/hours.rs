@@ -161,10 +161,6 @@ impl HourRange {
     pub fn slot_starts(&self) -> impl Iterator<Item = OffsetDateTime> + '_ {
         (0..self.hours()).map(move |h| self.start + SLOT_LENGTH * h)
     }
-
-    pub fn overlaps(&self, other: &HourRange) -> bool {
-        self.start < other.end && other.start < self.end
-    }
 }
 
 #[cfg(test)]

@@ -4,61 +4,44 @@
 //! to deploy. They use the public API only.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 const HTML: &str = "text/html; charset=utf-8";
 const JS: &str = "text/javascript; charset=utf-8";
 const CSS: &str = "text/css; charset=utf-8";
 
+/// One file of the pages: its path, content type and body, compiled in.
+macro_rules! page_file {
+    ($path:literal, $kind:expr, $source:literal) => {
+        (
+            $path,
+            $kind,
+            include_str!(concat!("../../static/", $source)),
+        )
+    };
+}
+
 /// Every file the pages need: (path, content type, body).
 const FILES: &[(&str, &str, &str)] = &[
-    (
-        "/events",
-        HTML,
-        include_str!("../../static/events/index.html"),
-    ),
-    (
-        "/events/app.js",
-        JS,
-        include_str!("../../static/events/app.js"),
-    ),
-    (
-        "/events/style.css",
-        CSS,
-        include_str!("../../static/events/style.css"),
-    ),
-    ("/book", HTML, include_str!("../../static/book/index.html")),
-    ("/book/app.js", JS, include_str!("../../static/book/app.js")),
-    (
-        "/book/style.css",
-        CSS,
-        include_str!("../../static/book/style.css"),
-    ),
-    (
-        "/admin",
-        HTML,
-        include_str!("../../static/admin/index.html"),
-    ),
-    (
-        "/admin/app.js",
-        JS,
-        include_str!("../../static/admin/app.js"),
-    ),
-    (
-        "/admin/style.css",
-        CSS,
-        include_str!("../../static/admin/style.css"),
-    ),
-    (
-        "/assets/session.js",
-        JS,
-        include_str!("../../static/shared/session.js"),
-    ),
-    (
-        "/assets/base.css",
-        CSS,
-        include_str!("../../static/shared/base.css"),
-    ),
+    page_file!("/events", HTML, "events/index.html"),
+    page_file!("/events/app.js", JS, "events/app.js"),
+    page_file!("/events/style.css", CSS, "events/style.css"),
+    page_file!("/book", HTML, "book/index.html"),
+    page_file!("/book/app.js", JS, "book/app.js"),
+    page_file!("/book/style.css", CSS, "book/style.css"),
+    page_file!("/admin", HTML, "admin/index.html"),
+    page_file!("/admin/app.js", JS, "admin/app.js"),
+    page_file!("/admin/console.js", JS, "admin/console.js"),
+    page_file!("/admin/users.js", JS, "admin/users.js"),
+    page_file!("/admin/rows.js", JS, "admin/rows.js"),
+    page_file!("/admin/pending.js", JS, "admin/pending.js"),
+    page_file!("/admin/day.js", JS, "admin/day.js"),
+    page_file!("/admin/search.js", JS, "admin/search.js"),
+    page_file!("/admin/vouchers.js", JS, "admin/vouchers.js"),
+    page_file!("/admin/redeem.js", JS, "admin/redeem.js"),
+    page_file!("/admin/style.css", CSS, "admin/style.css"),
+    page_file!("/assets/session.js", JS, "shared/session.js"),
+    page_file!("/assets/base.css", CSS, "shared/base.css"),
 ];
 
 /// Registers the pages (with and without a trailing slash) and their files. The root sends a
@@ -94,10 +77,6 @@ async fn serve(req: HttpRequest) -> HttpResponse {
             ))
             .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
             .body(*body),
-        None => crate::problem::problem_response(
-            actix_web::http::StatusCode::NOT_FOUND,
-            "route_not_found",
-            "no such file",
-        ),
+        None => crate::problem::ApiError::RouteNotFound.error_response(),
     }
 }

@@ -2,7 +2,9 @@
 // (the session is shared with /book and /admin), claims, and shows the reader's own vouchers
 // with their codes. Talks only to this origin's /api/v1.
 
-import { $, call, confirmDialog, el, explain, onSessionChange, sayIn, session, wireAccount } from "/assets/session.js";
+import {
+  $, call, confirmDialog, el, explain, formatDateTime, onSessionChange, sayIn, session, wireAccount,
+} from "/assets/session.js";
 
 const REFRESH_MS = 5000;
 const say = sayIn($("status"));
@@ -48,7 +50,7 @@ function paint(card) {
   if (card.gone) {
     card.remaining.textContent = "Sold out or closed";
   } else if (wait > 0) {
-    const at = new Date(v.opens_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    const at = formatDateTime(v.opens_at);
     card.remaining.textContent = `Opens at ${at}, in ${countdown(wait)}`;
   } else {
     card.remaining.textContent = `${v.remaining} of ${v.quantity} left`;
@@ -151,7 +153,7 @@ async function loadMine() {
   const items = data.items.map((c) => {
     const what = el("span", { class: "what" }, `${c.book.title} `, c.code ? codeEl(c.code) : "");
     if (c.used_at) {
-      return el("li", { class: "claim" }, what, el("span", { text: `Used ${new Date(c.used_at).toLocaleString()}` }));
+      return el("li", { class: "claim" }, what, el("span", { text: `Used ${formatDateTime(c.used_at)}` }));
     }
     const use = el("button", { type: "button", "aria-label": `Use the voucher for ${c.book.title}`, text: "Use" });
     use.addEventListener("click", () => useClaim(c, use));

@@ -186,8 +186,10 @@ export function el(tag, props = {}, ...children) {
 const dateFmt = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 
+// Every page writes dates one way: "Thu, 10 Dec 2026" and "Thu, 10 Dec 2026, 18:13".
 export const formatDate = (iso) => dateFmt.format(new Date(iso));
 export const formatTime = (iso) => timeFmt.format(new Date(iso));
+export const formatDateTime = (iso) => `${formatDate(iso)}, ${formatTime(iso)}`;
 
 /** "Tue, 3 Dec 2026, 09:00–11:00", or both dates when the range crosses midnight. */
 export function formatRange(startIso, endIso) {
