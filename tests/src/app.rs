@@ -337,6 +337,25 @@ impl TestApp {
         minted
     }
 
+    /// `POST /api/v1/reservations` for `seats` seats from `starts_at` to `ends_at` (RFC 3339).
+    pub async fn reserve(&self, token: &str, starts_at: &str, ends_at: &str, seats: i64) -> Reply {
+        let body = serde_json::json!({"starts_at": starts_at, "ends_at": ends_at, "seats": seats});
+        self.post("/api/v1/reservations", Some(token), &body).await
+    }
+
+    /// A reservation that must be created (201): its id.
+    pub async fn reserved(&self, token: &str, starts_at: &str, ends_at: &str, seats: i64) -> i64 {
+        let r = self.reserve(token, starts_at, ends_at, seats).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["id"].as_i64().expect("id")
+    }
+
+    /// `POST /api/v1/admin/reservations/{id}/confirm`.
+    pub async fn confirm(&self, admin: &str, id: i64) -> Reply {
+        let path = format!("/api/v1/admin/reservations/{id}/confirm");
+        self.call("POST", &path, Some(admin), None).await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
         let body = serde_json::json!({"username": username, "password": password});
         let r = self.post("/api/v1/auth/login", None, &body).await;

@@ -43,10 +43,10 @@ async fn confirms_racing_on_one_slot_fill_it_exactly_to_the_cap(backend: Backend
     let (admin, _) = app.admin().await;
     let mut ids = Vec::new();
     for token in app.minted_users(RESERVATIONS).await {
-        let body = json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": SEATS});
-        let r = app.post("/api/v1/reservations", Some(&token), &body).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        ids.push(r.body["id"].as_i64().expect("id"));
+        ids.push(
+            app.reserved(&token, &slot(10, 9), &slot(10, 10), SEATS)
+                .await,
+        );
     }
 
     let confirms = ids

@@ -318,15 +318,7 @@ async fn an_unreachable_redis_keeps_the_api_up_and_refuses_only_locked_changes()
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "availability from the database");
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&token),
-            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 1}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let id = r.body["id"].as_i64().expect("id");
+    let id = app.reserved(&token, &slot(10, 9), &slot(10, 10), 1).await;
     // A change that needs the reservation lock is refused cleanly, and changes nothing.
     let r = app
         .call(
@@ -410,14 +402,7 @@ async fn a_reservation_locked_by_another_process_answers_503_busy_with_retry_aft
     let app = TestApp::spawn_with(Backend::Server, &[("APP__LOCK__WAIT_MS", "150")]).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&user),
-            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 1}),
-        )
-        .await;
-    let id = r.body["id"].as_i64().expect("id");
+    let id = app.reserved(&user, &slot(10, 9), &slot(10, 10), 1).await;
     // Another process holds this reservation's lock (same key layout, same prefix).
     let client = deadpool_redis::redis::Client::open(app.redis().url()).expect("redis");
     let mut conn = client

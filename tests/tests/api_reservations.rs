@@ -89,13 +89,7 @@ async fn available_rejects_dates_outside_the_window_and_malformed_dates(backend:
 async fn create_returns_a_pending_reservation_and_validates_every_rule(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (token, user_id) = app.user().await;
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&token),
-            &reservation(&slot(10, 9), &slot(10, 12), 30),
-        )
-        .await;
+    let r = app.reserve(&token, &slot(10, 9), &slot(10, 12), 30).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body["status"], "pending");
     assert_eq!(r.body["user_id"], user_id);
@@ -182,13 +176,7 @@ async fn create_is_a_conflict_when_a_slot_is_missing(backend: Backend) {
     // Slots exist only 10 days ahead; the window still reaches 90.
     let app = TestApp::spawn_with(backend, &[("APP__BOOKING__HORIZON_DAYS", "10")]).await;
     let (token, _) = app.user().await;
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&token),
-            &reservation(&slot(20, 9), &slot(20, 10), 1),
-        )
-        .await;
+    let r = app.reserve(&token, &slot(20, 9), &slot(20, 10), 1).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "slot_missing");
 }
@@ -197,14 +185,7 @@ async fn owners_see_edit_and_cancel_only_their_own_reservations(backend: Backend
     let app = TestApp::spawn(backend).await;
     let (alice, _) = app.user().await;
     let (bob, _) = app.user().await;
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&alice),
-            &reservation(&slot(10, 9), &slot(10, 11), 5),
-        )
-        .await;
-    let id = r.body["id"].as_i64().expect("id");
+    let id = app.reserved(&alice, &slot(10, 9), &slot(10, 11), 5).await;
     let path = format!("/api/v1/reservations/{id}");
 
     assert_eq!(app.get(&path, Some(&alice)).await.status, StatusCode::OK);
@@ -257,13 +238,7 @@ async fn own_list_is_newest_first_and_paginated(backend: Backend) {
     let (token, _) = app.user().await;
     let mut ids = Vec::new();
     for h in 0..5 {
-        let r = app
-            .post(
-                "/api/v1/reservations",
-                Some(&token),
-                &reservation(&slot(10, h), &slot(10, h + 1), 1),
-            )
-            .await;
+        let r = app.reserve(&token, &slot(10, h), &slot(10, h + 1), 1).await;
         ids.push(r.body["id"].as_i64().expect("id"));
     }
     let r = app
@@ -290,50 +265,21 @@ async fn confirm_counts_seats_and_refuses_what_does_not_fit(backend: Backend) {
     let app = TestApp::spawn_with(backend, &[("APP__BOOKING__SLOT_CAPACITY", "100")]).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
-    let make = |seats: i64| reservation(&slot(10, 9), &slot(10, 11), seats);
-    let a = app
-        .post("/api/v1/reservations", Some(&user), &make(60))
-        .await;
-    let b = app
-        .post("/api/v1/reservations", Some(&user), &make(50))
-        .await;
-    let (a, b) = (
-        a.body["id"].as_i64().expect("a"),
-        b.body["id"].as_i64().expect("b"),
-    );
+    let (from, to) = (slot(10, 9), slot(10, 11));
+    let a = app.reserved(&user, &from, &to, 60).await;
+    let b = app.reserved(&user, &from, &to, 50).await;
 
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/admin/reservations/{a}/confirm"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let r = app.confirm(&admin, a).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "confirmed");
     assert_eq!(slot_confirmed(&app, &admin, 10, 9).await, 60);
     assert_eq!(slot_confirmed(&app, &admin, 10, 10).await, 60);
     assert_eq!(slot_confirmed(&app, &admin, 10, 11).await, 0);
 
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/admin/reservations/{b}/confirm"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let r = app.confirm(&admin, b).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "insufficient_capacity");
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/admin/reservations/{a}/confirm"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let r = app.confirm(&admin, a).await;
     assert_eq!(r.code(), "already_confirmed");
 
     // The owner may no longer touch a confirmed reservation.
@@ -360,9 +306,7 @@ async fn confirm_counts_seats_and_refuses_what_does_not_fit(backend: Backend) {
     assert_eq!(r.body["slots"][9]["remaining"], 40);
 
     // A new request bigger than what remains is refused at creation.
-    let r = app
-        .post("/api/v1/reservations", Some(&user), &make(41))
-        .await;
+    let r = app.reserve(&user, &from, &to, 41).await;
     assert_eq!(r.code(), "insufficient_capacity");
 }
 
@@ -370,31 +314,10 @@ async fn admin_edit_moves_confirmed_seats_atomically_and_cancel_frees_them(backe
     let app = TestApp::spawn_with(backend, &[("APP__BOOKING__SLOT_CAPACITY", "100")]).await;
     let (admin, _) = app.admin().await;
     let (user, _) = app.user().await;
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&user),
-            &reservation(&slot(10, 9), &slot(10, 10), 70),
-        )
-        .await;
-    let a = r.body["id"].as_i64().expect("id");
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&user),
-            &reservation(&slot(10, 12), &slot(10, 13), 50),
-        )
-        .await;
-    let blocker = r.body["id"].as_i64().expect("id");
+    let a = app.reserved(&user, &slot(10, 9), &slot(10, 10), 70).await;
+    let blocker = app.reserved(&user, &slot(10, 12), &slot(10, 13), 50).await;
     for id in [a, blocker] {
-        let r = app
-            .call(
-                "POST",
-                &format!("/api/v1/admin/reservations/{id}/confirm"),
-                Some(&admin),
-                None,
-            )
-            .await;
+        let r = app.confirm(&admin, id).await;
         assert_eq!(r.status, StatusCode::OK);
     }
     let path = format!("/api/v1/admin/reservations/{a}");
@@ -441,27 +364,10 @@ async fn admin_list_filters_by_status_user_and_date(backend: Backend) {
     let (admin, _) = app.admin().await;
     let (alice, alice_id) = app.user().await;
     let (bob, _) = app.user().await;
-    let a = app
-        .post(
-            "/api/v1/reservations",
-            Some(&alice),
-            &reservation(&slot(10, 23), &slot(11, 1), 1),
-        )
-        .await;
-    app.post(
-        "/api/v1/reservations",
-        Some(&bob),
-        &reservation(&slot(12, 5), &slot(12, 6), 1),
-    )
-    .await;
+    let a = app.reserve(&alice, &slot(10, 23), &slot(11, 1), 1).await;
+    app.reserve(&bob, &slot(12, 5), &slot(12, 6), 1).await;
     let a = a.body["id"].as_i64().expect("id");
-    app.call(
-        "POST",
-        &format!("/api/v1/admin/reservations/{a}/confirm"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    app.confirm(&admin, a).await;
 
     let total = |q: String| {
         let app = &app;
@@ -503,11 +409,7 @@ async fn admin_list_is_a_queue_with_order_oldest(backend: Backend) {
     let mut ids = Vec::new();
     for hour in [9, 3, 15, 6] {
         let r = app
-            .post(
-                "/api/v1/reservations",
-                Some(&alice),
-                &reservation(&slot(20, hour), &slot(20, hour + 1), 1),
-            )
+            .reserve(&alice, &slot(20, hour), &slot(20, hour + 1), 1)
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
         ids.push(r.body["id"].as_i64().expect("id"));
@@ -564,21 +466,8 @@ async fn deleting_a_user_cancels_their_reservations_and_frees_confirmed_seats(ba
     let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     let (user, user_id) = app.user().await;
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&user),
-            &reservation(&slot(10, 9), &slot(10, 10), 25),
-        )
-        .await;
-    let id = r.body["id"].as_i64().expect("id");
-    app.call(
-        "POST",
-        &format!("/api/v1/admin/reservations/{id}/confirm"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let id = app.reserved(&user, &slot(10, 9), &slot(10, 10), 25).await;
+    app.confirm(&admin, id).await;
     assert_eq!(slot_confirmed(&app, &admin, 10, 9).await, 25);
 
     let r = app

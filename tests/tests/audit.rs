@@ -14,11 +14,8 @@ async fn audit(app: &TestApp, admin: &str, query: &str) -> Value {
 }
 
 async fn reserve(app: &TestApp, token: &str, day: i64, hour: i64, seats: i64) -> i64 {
-    let body =
-        json!({"starts_at": slot(day, hour), "ends_at": slot(day, hour + 1), "seats": seats});
-    let r = app.post("/api/v1/reservations", Some(token), &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body["id"].as_i64().expect("id")
+    app.reserved(token, &slot(day, hour), &slot(day, hour + 1), seats)
+        .await
 }
 
 async fn every_admin_action_is_audited_and_nothing_else(backend: Backend) {
@@ -51,14 +48,7 @@ async fn every_admin_action_is_audited_and_nothing_else(backend: Backend) {
 
     // Confirm, edit, cancel by an admin: one row each, with before and after.
     let id = reserve(&app, &user, 10, 9, 4).await;
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/admin/reservations/{id}/confirm"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let r = app.confirm(&admin, id).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let r = app
         .patch(

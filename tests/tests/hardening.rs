@@ -161,14 +161,7 @@ async fn empty_patches_change_nothing_and_answer_the_resource(backend: Backend) 
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["quantity"], 5);
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&user),
-            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 3}),
-        )
-        .await;
-    let rid = r.body["id"].as_i64().expect("reservation");
+    let rid = app.reserved(&user, &slot(10, 9), &slot(10, 10), 3).await;
     for (path, token) in [
         (format!("/api/v1/reservations/{rid}"), &user),
         (format!("/api/v1/admin/reservations/{rid}"), &admin),

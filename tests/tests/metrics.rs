@@ -42,14 +42,7 @@ async fn counters_move_with_the_work_and_labels_carry_no_user_data(backend: Back
             StatusCode::OK
         );
     }
-    let r = app
-        .post(
-            "/api/v1/reservations",
-            Some(&user),
-            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 2}),
-        )
-        .await;
-    let id = r.body["id"].as_i64().expect("id");
+    let id = app.reserved(&user, &slot(10, 9), &slot(10, 10), 2).await;
     let confirm = format!("/api/v1/admin/reservations/{id}/confirm");
     assert_eq!(
         app.call("POST", &confirm, Some(&admin), None).await.status,

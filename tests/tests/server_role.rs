@@ -5,7 +5,6 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use integration_tests::app::{slot, StatusCode, TestApp};
 use integration_tests::db::admin_url;
 use integration_tests::Backend;
-use serde_json::json;
 
 async fn exec(url: &str, sql: &str) -> Result<usize, String> {
     let mut conn = AsyncPgConnection::establish(url)
@@ -72,12 +71,8 @@ async fn a_server_running_as_a_granted_role_works_and_cannot_touch_the_audit_tra
     let app = owner.another_instance_with(settings).await;
     let (admin, _) = owner.admin().await;
     let (user, _) = app.user().await;
-    let body = json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 2});
-    let r = app.post("/api/v1/reservations", Some(&user), &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let id = r.body["id"].as_i64().expect("id");
-    let path = format!("/api/v1/admin/reservations/{id}/confirm");
-    let r = app.call("POST", &path, Some(&admin), None).await;
+    let id = app.reserved(&user, &slot(10, 9), &slot(10, 10), 2).await;
+    let r = app.confirm(&admin, id).await;
     assert_eq!(
         r.status,
         StatusCode::OK,

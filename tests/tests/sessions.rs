@@ -107,23 +107,8 @@ async fn a_confirm_is_seen_by_the_next_availability_read_on_every_instance(backe
     // Both instances have read (and cached) the date before the change.
     assert_eq!(remaining(&a, &user, 9).await, 50_000);
     assert_eq!(remaining(&b, &user, 9).await, 50_000);
-    let r = a
-        .post(
-            "/api/v1/reservations",
-            Some(&user),
-            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 1234}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED);
-    let id = r.body["id"].as_i64().expect("id");
-    let r = b
-        .call(
-            "POST",
-            &format!("/api/v1/admin/reservations/{id}/confirm"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let id = a.reserved(&user, &slot(10, 9), &slot(10, 10), 1234).await;
+    let r = b.confirm(&admin, id).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     if backend == Backend::Server {
         assert_eq!(remaining(&a, &user, 9).await, 48_766, "the other instance");
@@ -164,23 +149,9 @@ async fn losing_every_cached_key_brings_no_logged_out_token_back() {
     // Availability tags come back fresh too: counts read after the flush are right.
     let (admin, _) = a.admin().await;
     assert_eq!(remaining(&b, &other, 9).await, 50_000);
-    let r = a
-        .post(
-            "/api/v1/reservations",
-            Some(&other),
-            &json!({"starts_at": slot(10, 9), "ends_at": slot(10, 10), "seats": 7}),
-        )
-        .await;
-    let id = r.body["id"].as_i64().expect("id");
+    let id = a.reserved(&other, &slot(10, 9), &slot(10, 10), 7).await;
     a.redis().flush_prefix().await;
-    let r = a
-        .call(
-            "POST",
-            &format!("/api/v1/admin/reservations/{id}/confirm"),
-            Some(&admin),
-            None,
-        )
-        .await;
+    let r = a.confirm(&admin, id).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(remaining(&b, &other, 9).await, 49_993);
 }

@@ -2,13 +2,10 @@
 //! `AuditLog` for reading them.
 
 use super::{Db, Store};
-use crate::errors::backend;
-use crate::rows::{into_page, secs, AuditRow};
+use crate::rows::{secs, AuditRow};
 use crate::schema::audit_log;
 use async_trait::async_trait;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use domain::audit::{AuditEntry, AuditNote};
 use domain::{Page, PageRequest};
@@ -62,21 +59,13 @@ impl AuditLog for Store {
             q
         };
         let mut conn = self.conn().await?;
-        let rows: Vec<(AuditRow, i64)> = build()
-            .select((AuditRow::as_select(), sql::<BigInt>("COUNT(*) OVER ()")))
-            .order((audit_log::at.desc(), audit_log::id.desc()))
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        into_page(
-            rows,
+        page_of!(
+            conn,
             page,
-            |r| r.1,
-            || build().count().get_result(&mut conn),
-            |(r, _)| r.into_entry(),
+            build().order((audit_log::at.desc(), audit_log::id.desc())),
+            [AuditRow],
+            build(),
+            |r| r.into_entry()
         )
-        .await
     }
 }

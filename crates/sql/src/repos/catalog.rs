@@ -3,12 +3,10 @@
 
 use super::{audit, Db, Store};
 use crate::errors::{backend, is_foreign_key_violation, is_unique_violation};
-use crate::rows::{into_page, readable, secs, BookRow, VoucherRow};
+use crate::rows::{readable, secs, BookRow, VoucherRow};
 use crate::schema::{books, vouchers};
 use async_trait::async_trait;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
 use domain::voucher::{Book, BookDraft, Voucher, VoucherId};
@@ -66,22 +64,14 @@ impl VoucherCatalog for Store {
 
     async fn list_books(&self, page: PageRequest) -> Result<Page<Book>, BackendError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(BookRow, i64)> = books::table
-            .select((BookRow::as_select(), sql::<BigInt>("COUNT(*) OVER ()")))
-            .order(books::id.asc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        into_page(
-            rows,
+        page_of!(
+            conn,
             page,
-            |r| r.1,
-            || books::table.count().get_result(&mut conn),
-            |(b, _)| b.into_book(),
+            books::table.order(books::id.asc()),
+            [BookRow],
+            books::table,
+            |b| b.into_book()
         )
-        .await
     }
 
     async fn create_voucher(
@@ -132,27 +122,16 @@ impl VoucherCatalog for Store {
 
     async fn list_vouchers(&self, page: PageRequest) -> Result<Page<Voucher>, BackendError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(VoucherRow, BookRow, i64)> = vouchers::table
-            .inner_join(books::table)
-            .select((
-                VoucherRow::as_select(),
-                BookRow::as_select(),
-                sql::<BigInt>("COUNT(*) OVER ()"),
-            ))
-            .order((vouchers::created_at.desc(), vouchers::id.desc()))
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        into_page(
-            rows,
+        page_of!(
+            conn,
             page,
-            |r| r.2,
-            || vouchers::table.count().get_result(&mut conn),
-            |(v, b, _)| v.into_voucher(b),
+            vouchers::table
+                .inner_join(books::table)
+                .order((vouchers::created_at.desc(), vouchers::id.desc())),
+            [VoucherRow, BookRow],
+            vouchers::table,
+            |v, b| v.into_voucher(b)
         )
-        .await
     }
 
     async fn list_live(&self, now: OffsetDateTime) -> Result<Vec<Voucher>, BackendError> {

@@ -8,12 +8,10 @@ use crate::errors::{
     backend, is_division_by_zero, is_foreign_key_violation, is_transient, is_unique_violation,
     retry_tx, TxError, ATTEMPTS,
 };
-use crate::rows::{into_page, secs, BatchClaimRow, BookRow, ClaimRow, VoucherRow};
+use crate::rows::{secs, BatchClaimRow, BookRow, ClaimRow, VoucherRow};
 use crate::schema::{books, voucher_claims, vouchers};
 use async_trait::async_trait;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
 use domain::voucher::{Claim, ClaimId, VoucherId};
@@ -271,25 +269,14 @@ impl Store {
             ClaimsOf::Voucher(_) => filtered().order(voucher_claims::id.asc()),
         };
         let mut conn = self.conn().await?;
-        let rows: Vec<(ClaimRow, BookRow, i64)> = ordered
-            .select((
-                ClaimRow::as_select(),
-                BookRow::as_select(),
-                sql::<BigInt>("COUNT(*) OVER ()"),
-            ))
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        into_page(
-            rows,
+        page_of!(
+            conn,
             page,
-            |r| r.2,
-            || filtered().count().get_result(&mut conn),
-            |(c, b, _)| c.into_claim(b),
+            ordered,
+            [ClaimRow, BookRow],
+            filtered(),
+            |c, b| c.into_claim(b)
         )
-        .await
     }
 }
 

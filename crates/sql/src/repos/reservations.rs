@@ -3,13 +3,11 @@
 use super::{audit, confirms, dialect, Db, Dialect, Store};
 use crate::dialect::SqlDialect;
 use crate::errors::{backend, is_check_violation, retry_tx, TxError};
-use crate::rows::{into_page, seats_i32, secs, ReservationRow};
+use crate::rows::{seats_i32, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
 use crate::statements::UpdatePendingIfRoom;
 use async_trait::async_trait;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
 use domain::{HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats};
@@ -288,32 +286,16 @@ impl ReservationRepository for Store {
             q
         };
         let mut conn = self.conn().await?;
-        let selected = build().select((
-            ReservationRow::as_select(),
-            sql::<BigInt>("COUNT(*) OVER ()"),
-        ));
         let ordered = match filter.order {
             ReservationOrder::NewestFirst => {
-                selected.order((reservations::created_at.desc(), reservations::id.desc()))
+                build().order((reservations::created_at.desc(), reservations::id.desc()))
             }
             ReservationOrder::OldestFirst => {
-                selected.order((reservations::created_at.asc(), reservations::id.asc()))
+                build().order((reservations::created_at.asc(), reservations::id.asc()))
             }
         };
-        let rows: Vec<(ReservationRow, i64)> = ordered
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        into_page(
-            rows,
-            page,
-            |r| r.1,
-            || build().count().get_result(&mut conn),
-            |(r, _)| r.into_reservation(),
-        )
-        .await
+        page_of!(conn, page, ordered, [ReservationRow], build(), |r| r
+            .into_reservation())
     }
 
     async fn update_pending(

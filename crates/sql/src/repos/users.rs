@@ -3,12 +3,10 @@
 use super::{audit, Db, Dialect, Store};
 use crate::dialect::SqlDialect;
 use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
-use crate::rows::{into_page, secs, UserRow};
+use crate::rows::{secs, UserRow};
 use crate::schema::{reservations, revoked_tokens, users};
 use async_trait::async_trait;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
 use domain::{Page, PageRequest, Role, SessionState, User, UserId};
@@ -98,23 +96,14 @@ impl UserRepository for Store {
 
     async fn list(&self, page: PageRequest) -> Result<Page<User>, BackendError> {
         let mut conn = self.conn().await?;
-        let rows: Vec<(UserRow, i64)> = users::table
-            .filter(live())
-            .select((UserRow::as_select(), sql::<BigInt>("COUNT(*) OVER ()")))
-            .order(users::id.asc())
-            .limit(i64::from(page.per_page()))
-            .offset(page.offset() as i64)
-            .load(&mut conn)
-            .await
-            .map_err(backend)?;
-        into_page(
-            rows,
+        page_of!(
+            conn,
             page,
-            |r| r.1,
-            || users::table.filter(live()).count().get_result(&mut conn),
-            |(r, _)| r.into_user(),
+            users::table.filter(live()).order(users::id.asc()),
+            [UserRow],
+            users::table.filter(live()),
+            |r| r.into_user()
         )
-        .await
     }
 
     async fn update(
