@@ -356,6 +356,44 @@ impl TestApp {
         self.call("POST", &path, Some(admin), None).await
     }
 
+    /// A book the admin adds (201): its id.
+    pub async fn book(&self, admin: &str, title: &str) -> i64 {
+        let r = self
+            .post(
+                "/api/v1/admin/books",
+                Some(admin),
+                &serde_json::json!({"title": title}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["id"].as_i64().expect("book id")
+    }
+
+    /// A voucher of a new book, "Dune" (both 201), with `extra` fields (e.g. `opens_at`): its id.
+    pub async fn voucher_with(&self, admin: &str, code: &str, quantity: i64, extra: Value) -> i64 {
+        let book = self.book(admin, "Dune").await;
+        let mut body = serde_json::json!({"book_id": book, "code": code, "quantity": quantity});
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        let r = self
+            .post("/api/v1/admin/vouchers", Some(admin), &body)
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["id"].as_i64().expect("voucher id")
+    }
+
+    /// A voucher of a new book, open now (both 201): its id.
+    pub async fn voucher(&self, admin: &str, code: &str, quantity: i64) -> i64 {
+        self.voucher_with(admin, code, quantity, Value::Null).await
+    }
+
+    /// `POST /api/v1/events/{voucher}/claim`.
+    pub async fn claim(&self, token: &str, voucher: i64) -> Reply {
+        let path = format!("/api/v1/events/{voucher}/claim");
+        self.call("POST", &path, Some(token), None).await
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> String {
         let body = serde_json::json!({"username": username, "password": password});
         let r = self.post("/api/v1/auth/login", None, &body).await;

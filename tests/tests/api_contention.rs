@@ -1,9 +1,8 @@
 //! The cap and the voucher quantity under concurrent requests to one process, on both backends
 //! (the multi-process versions on PostgreSQL and Redis live in bin/api-server/tests).
 
-use integration_tests::app::{day, slot, StatusCode, TestApp};
+use integration_tests::app::{day, slot, TestApp};
 use integration_tests::{on_both_backends, Backend};
-use serde_json::json;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -86,20 +85,7 @@ async fn a_rush_on_a_voucher_issues_exactly_its_quantity_once_per_user(backend: 
     const TWICE: usize = 40;
     let app = Rc::new(TestApp::spawn(backend).await);
     let (admin, _) = app.admin().await;
-    let r = app
-        .post(
-            "/api/v1/admin/books",
-            Some(&admin),
-            &json!({"title": "Rush"}),
-        )
-        .await;
-    let book = r.body["id"].as_i64().expect("book id");
-    let body = json!({"book_id": book, "code": "RUSH-1", "quantity": QUANTITY});
-    let r = app
-        .post("/api/v1/admin/vouchers", Some(&admin), &body)
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let id = r.body["id"].as_i64().expect("voucher id");
+    let id = app.voucher(&admin, "RUSH-1", QUANTITY as i64).await;
 
     let users = app.minted_users(USERS).await;
     let path = format!("/api/v1/events/{id}/claim");

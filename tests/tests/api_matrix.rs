@@ -337,22 +337,10 @@ async fn an_unreachable_redis_keeps_the_api_up_and_refuses_only_locked_changes()
     assert_eq!(r.body["status"], "pending");
     // The voucher drop falls back to the database's guarded decrement.
     let (admin, _) = app.admin().await;
-    let r = app
-        .post(
-            "/api/v1/admin/books",
-            Some(&admin),
-            &json!({"title": "Dune"}),
-        )
-        .await;
-    let voucher = json!({"book_id": r.body["id"], "code": "DUNE-DOWN", "quantity": 1});
-    let r = app
-        .post("/api/v1/admin/vouchers", Some(&admin), &voucher)
-        .await;
+    let voucher = app.voucher(&admin, "DUNE-DOWN", 1).await;
+    let r = app.claim(&token, voucher).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let claim = format!("/api/v1/events/{}/claim", r.body["id"]);
-    let r = app.call("POST", &claim, Some(&token), None).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let r = app.call("POST", &claim, Some(&admin), None).await;
+    let r = app.claim(&admin, voucher).await;
     assert_eq!(r.code(), "sold_out", "the database says so, exactly");
     // Logging out is recorded in the database, so it holds without the cache too.
     let r = app

@@ -155,14 +155,7 @@ async fn every_admin_action_is_audited_and_nothing_else(backend: Backend) {
     assert_eq!(deleted["total"], 1);
 
     // Books and vouchers.
-    let r = app
-        .post(
-            "/api/v1/admin/books",
-            Some(&admin),
-            &json!({"title": "Dune"}),
-        )
-        .await;
-    let book = r.body["id"].as_i64().expect("book");
+    let book = app.book(&admin, "Dune").await;
     let body = json!({"book_id": book, "code": "DUNE-1", "quantity": 5});
     let r = app
         .post("/api/v1/admin/vouchers", Some(&admin), &body)

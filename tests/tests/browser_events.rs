@@ -32,34 +32,19 @@ async fn a_reader_signs_up_claims_and_uses_a_voucher_in_chromium(backend: Backen
     let app = TestApp::spawn(backend).await;
     let (admin, _) = app.admin().await;
     for (title, code, quantity) in [("Dune", "DUNE-2026", 50), ("Last Copy", "LAST-1", 1)] {
-        let r = app
-            .post(
-                "/api/v1/admin/books",
-                Some(&admin),
-                &json!({"title": title}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::CREATED);
-        let body = json!({"book_id": r.body["id"], "code": code, "quantity": quantity});
+        let book = app.book(&admin, title).await;
+        let body = json!({"book_id": book, "code": code, "quantity": quantity});
         let r = app
             .post("/api/v1/admin/vouchers", Some(&admin), &body)
             .await;
         assert_eq!(r.status, StatusCode::CREATED);
     }
     // "Soon" opens while the page is open.
-    let r = app
-        .post(
-            "/api/v1/admin/books",
-            Some(&admin),
-            &json!({"title": "Soon"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED);
+    let soon = app.book(&admin, "Soon").await;
     let opens_at = (time::OffsetDateTime::now_utc() + time::Duration::seconds(20))
         .format(&time::format_description::well_known::Rfc3339)
         .expect("format");
-    let body =
-        json!({"book_id": r.body["id"], "code": "SOON-1", "quantity": 5, "opens_at": opens_at});
+    let body = json!({"book_id": soon, "code": "SOON-1", "quantity": 5, "opens_at": opens_at});
     let r = app
         .post("/api/v1/admin/vouchers", Some(&admin), &body)
         .await;

@@ -6,23 +6,7 @@ use integration_tests::{on_both_backends, Backend};
 use serde_json::json;
 
 async fn voucher(app: &TestApp, admin: &str) -> i64 {
-    let r = app
-        .post(
-            "/api/v1/admin/books",
-            Some(admin),
-            &json!({"title": "Dune"}),
-        )
-        .await;
-    let book = r.body["id"].as_i64().expect("book");
-    let r = app
-        .post(
-            "/api/v1/admin/vouchers",
-            Some(admin),
-            &json!({"book_id": book, "code": "DUNE-1", "quantity": 5}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body["id"].as_i64().expect("voucher")
+    app.voucher(admin, "DUNE-1", 5).await
 }
 
 async fn far_future_and_far_past_dates_are_refused_not_panicked_on(backend: Backend) {

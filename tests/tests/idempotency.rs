@@ -137,18 +137,8 @@ async fn a_double_click_makes_one_reservation(backend: Backend) {
 async fn a_replay_survives_a_restart_and_reaches_every_instance(backend: Backend) {
     let first = TestApp::spawn(backend).await;
     let (admin, _) = first.admin().await;
-    let r = first
-        .post(
-            "/api/v1/admin/books",
-            Some(&admin),
-            &json!({"title": "Dune"}),
-        )
-        .await;
-    let body = json!({"book_id": r.body["id"], "code": "DUNE-1", "quantity": 10});
-    let v = first
-        .post("/api/v1/admin/vouchers", Some(&admin), &body)
-        .await;
-    let claim = format!("/api/v1/events/{}/claim", v.body["id"]);
+    let voucher = first.voucher(&admin, "DUNE-1", 10).await;
+    let claim = format!("/api/v1/events/{voucher}/claim");
     let (alice, _) = first.user().await;
     let claimed = keyed(&first, &claim, &alice, "tap-1", None).await;
     assert_eq!(claimed.status, StatusCode::CREATED, "{:?}", claimed.body);

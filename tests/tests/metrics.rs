@@ -3,7 +3,6 @@
 
 use integration_tests::app::{day, slot, StatusCode, TestApp};
 use integration_tests::{on_both_backends, Backend};
-use serde_json::json;
 
 /// The sum of the values of every series of `name` whose labels contain all of `labels`.
 fn value(text: &str, name: &str, labels: &[&str]) -> f64 {
@@ -52,21 +51,8 @@ async fn counters_move_with_the_work_and_labels_carry_no_user_data(backend: Back
         app.call("POST", &confirm, Some(&admin), None).await.status,
         StatusCode::CONFLICT
     );
-    let book = app
-        .post(
-            "/api/v1/admin/books",
-            Some(&admin),
-            &json!({"title": "Dune"}),
-        )
-        .await;
-    let voucher = app
-        .post(
-            "/api/v1/admin/vouchers",
-            Some(&admin),
-            &json!({"book_id": book.body["id"], "code": "DUNE-M", "quantity": 1}),
-        )
-        .await;
-    let claim = format!("/api/v1/events/{}/claim", voucher.body["id"]);
+    let voucher = app.voucher(&admin, "DUNE-M", 1).await;
+    let claim = format!("/api/v1/events/{voucher}/claim");
     assert_eq!(
         app.call("POST", &claim, Some(&user), None).await.status,
         StatusCode::CREATED

@@ -20,28 +20,11 @@ fn is_redemption_code(code: &str) -> bool {
 }
 
 async fn voucher(app: &TestApp, admin: &str, campaign: &str, quantity: i64) -> i64 {
-    let r = app
-        .post(
-            "/api/v1/admin/books",
-            Some(admin),
-            &json!({"title": "Dune"}),
-        )
-        .await;
-    let body = json!({"book_id": r.body["id"], "code": campaign, "quantity": quantity});
-    let r = app.post("/api/v1/admin/vouchers", Some(admin), &body).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    r.body["id"].as_i64().expect("id")
+    app.voucher(admin, campaign, quantity).await
 }
 
 async fn claim(app: &TestApp, token: &str, voucher: i64) -> Value {
-    let r = app
-        .call(
-            "POST",
-            &format!("/api/v1/events/{voucher}/claim"),
-            Some(token),
-            None,
-        )
-        .await;
+    let r = app.claim(token, voucher).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     r.body
 }
