@@ -4,6 +4,7 @@
 //! values, call one use case, and turn its result into JSON. Every error reaches the client as
 //! RFC 9457 problem+json through one mapping in [`problem`].
 
+mod api;
 pub mod client_addr;
 pub mod dto;
 mod extract;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, served at `/api-docs/openapi.json`.
 //!
-//! Its operations come from the one route registration (`routes::register`); this module
+//! Its operations come from the one route registration (`api::register`); this module
 //! completes them in one place with what every operation shares, rather than on every route:
 //! who may call it (the bearer scheme, 401, and 403 for admin routes), the answers of the shared
 //! machinery (400, 413, 415, 500, 503), `application/problem+json` for every error body, and an
@@ -52,7 +52,7 @@ fn build() -> Document {
     let (_, mut doc) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::routes::register)
+        .configure(crate::api::register)
         .split_for_parts();
     doc.components
         .get_or_insert_with(Default::default)

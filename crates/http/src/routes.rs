@@ -1,22 +1,15 @@
-//! The route table and the app-wide request handling (body limit, error bodies).
-//!
-//! Every documented route is registered once, in [`register`]: each handler names its own
-//! method and path (actix's route attribute), and the same registration gives both the router
-//! and the OpenAPI document (`openapi::document`), so the two cannot disagree.
+//! The app's configuration and the app-wide request handling (body limit, error bodies). The
+//! documented routes come from their one registration, `api::register`.
 
 use crate::client_addr::TrustedProxies;
-use crate::handlers::health::{self, Readiness};
-use crate::handlers::{
-    admin_audit, admin_reservations, admin_slots, admin_users, admin_vouchers, auth, me,
-    reservations, slots, vouchers, web_page,
-};
+use crate::handlers::health::Readiness;
+use crate::handlers::{auth, slots, web_page};
 use crate::problem::{ApiError, PROBLEM_JSON};
 use actix_web::dev::ServiceResponse;
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use app::Services;
-use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig as DocumentedRoutes;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -62,7 +55,7 @@ pub fn configure(
             cfg.app_data(web::Data::new(handle))
                 .route("/metrics", web::get().to(crate::metrics::render));
         }
-        register(&mut DocumentedRoutes::new(cfg));
+        crate::api::register(&mut DocumentedRoutes::new(cfg));
         cfg.configure(web_page::routes)
             .service(
                 SwaggerUi::new("/swagger-ui/{_:.*}")
@@ -70,49 +63,6 @@ pub fn configure(
             )
             .default_service(web::to(unmatched));
     }
-}
-
-/// Every documented route, once. The API comes first: the router (and the request log's route
-/// template) tries patterns in order, and the pages' and Swagger UI's patterns are regular
-/// expressions that every API request would otherwise run first.
-pub(crate) fn register(cfg: &mut DocumentedRoutes) {
-    cfg.service(health::health).service(health::ready).service(
-        scope("/api/v1")
-            .service(auth::sign_up)
-            .service(auth::log_in)
-            .service(auth::log_out)
-            .service(me::get_own_account)
-            .service(me::update_own_account)
-            .service(me::delete_own_account)
-            .service(slots::list_available_slots)
-            .service(reservations::list_own_reservations)
-            .service(reservations::create_reservation)
-            .service(reservations::get_own_reservation)
-            .service(reservations::update_own_reservation)
-            .service(reservations::cancel_own_reservation)
-            .service(vouchers::list_live_vouchers)
-            .service(vouchers::claim_voucher)
-            .service(vouchers::list_own_claims)
-            .service(vouchers::use_own_claim)
-            .service(admin_users::admin_list_users)
-            .service(admin_users::admin_get_user)
-            .service(admin_users::admin_update_user)
-            .service(admin_users::admin_delete_user)
-            .service(admin_slots::admin_list_exam_slots)
-            .service(admin_reservations::admin_list_reservations)
-            .service(admin_reservations::admin_get_reservation)
-            .service(admin_reservations::admin_update_reservation)
-            .service(admin_reservations::admin_cancel_reservation)
-            .service(admin_reservations::admin_confirm_reservation)
-            .service(admin_vouchers::admin_list_books)
-            .service(admin_vouchers::admin_create_book)
-            .service(admin_vouchers::admin_list_vouchers)
-            .service(admin_vouchers::admin_create_voucher)
-            .service(admin_vouchers::admin_update_voucher)
-            .service(admin_vouchers::admin_list_voucher_claims)
-            .service(admin_vouchers::admin_redeem_code)
-            .service(admin_audit::admin_list_audit),
-    );
 }
 
 /// A request no route took: 405 (with `Allow`) when the path is a documented route's and only

@@ -2,7 +2,8 @@
 //! SQLite): a unique claim per user and a guarded decrement of `remaining`. Claims that arrive
 //! together are stored by one statement with one commit.
 
-use super::{redemptions, Db, Dialect, Store};
+use super::redemptions::{self, claim_by_id};
+use super::{Db, Dialect, Store};
 use crate::dialect::SqlDialect;
 use crate::errors::{
     backend, is_division_by_zero, is_foreign_key_violation, is_transient, is_unique_violation,
@@ -18,17 +19,6 @@ use domain::voucher::{Claim, ClaimId, VoucherId};
 use domain::{Page, PageRequest, RedemptionCode, UserId};
 use ports::{BackendError, ClaimError, RedeemError, UseClaimError, VoucherClaims};
 use time::OffsetDateTime;
-
-pub(super) async fn claim_by_id(conn: &mut Db, id: i64) -> Result<Claim, BackendError> {
-    let (c, b): (ClaimRow, BookRow) = voucher_claims::table
-        .inner_join(vouchers::table.inner_join(books::table))
-        .filter(voucher_claims::id.eq(id))
-        .select((ClaimRow::as_select(), BookRow::as_select()))
-        .first(conn)
-        .await
-        .map_err(backend)?;
-    c.into_claim(b)
-}
 
 /// A fresh redemption code: 80 bits from the thread's cryptographically secure generator.
 fn fresh_code() -> RedemptionCode {

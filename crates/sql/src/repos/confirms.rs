@@ -2,7 +2,7 @@
 //! transaction (SQLite), and a batch of them in one statement and one commit where the backend
 //! has it, falling back to one by one when the batch is refused whole.
 
-use super::reservations::{load_row, refusal, settle, take_seats, Change};
+use super::guards::{load_row, refusal, settle, take_seats, Change};
 use super::{audit, Db, Dialect};
 use crate::dialect::SqlDialect;
 use crate::errors::{is_check_violation, retry_tx, TxError};

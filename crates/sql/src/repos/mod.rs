@@ -42,6 +42,7 @@ mod audit;
 mod catalog;
 mod claims;
 mod confirms;
+mod guards;
 mod health;
 mod idempotency;
 mod reconcile;

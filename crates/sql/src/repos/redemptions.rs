@@ -1,18 +1,30 @@
 //! A claim used once: by its claimer (`use_claim`), or by a shop with its redemption code
 //! (`redeem`, audited). The update is guarded on `used_at IS NULL`, so a code works once.
 
-use super::claims::claim_by_id;
 use super::{audit, Db};
 use crate::errors::backend;
 use crate::rows::secs;
-use crate::schema::voucher_claims;
+use crate::rows::{BookRow, ClaimRow};
+use crate::schema::{books, voucher_claims, vouchers};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
 use domain::voucher::{Claim, ClaimId};
 use domain::{RedemptionCode, UserId};
-use ports::{RedeemError, UseClaimError};
+use ports::{BackendError, RedeemError, UseClaimError};
 use time::OffsetDateTime;
+
+/// A claim with its book, by id.
+pub(super) async fn claim_by_id(conn: &mut Db, id: i64) -> Result<Claim, BackendError> {
+    let (c, b): (ClaimRow, BookRow) = voucher_claims::table
+        .inner_join(vouchers::table.inner_join(books::table))
+        .filter(voucher_claims::id.eq(id))
+        .select((ClaimRow::as_select(), BookRow::as_select()))
+        .first(conn)
+        .await
+        .map_err(backend)?;
+    c.into_claim(b)
+}
 
 /// Sets `used_at` once, on a claim of `user`'s.
 pub(super) async fn use_claim(

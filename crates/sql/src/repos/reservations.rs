@@ -1,8 +1,11 @@
 //! `ReservationRepository`: the guarded counter updates.
 
+use super::guards::{
+    explain, hours, load_row, missing_or_full, refusal, settle, take_seats, Change,
+};
 use super::{audit, confirms, dialect, Db, Dialect, Store};
 use crate::dialect::SqlDialect;
-use crate::errors::{backend, is_check_violation, retry_tx, TxError};
+use crate::errors::{backend, retry_tx, TxError};
 use crate::rows::{seats_i32, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
 use crate::statements::UpdatePendingIfRoom;
@@ -12,111 +15,10 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
 use domain::{HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats};
 use ports::{
-    BackendError, ChangeReservationError, CreateReservationError, NewReservation,
-    ReservationFilter, ReservationOrder, ReservationRepository,
+    BackendError, CreateReservationError, NewReservation, ReservationFilter, ReservationOrder,
+    ReservationRepository,
 };
 use time::OffsetDateTime;
-
-pub(super) type Change = ChangeReservationError;
-
-fn hours(range: &HourRange) -> i64 {
-    i64::from(range.hours())
-}
-
-/// After a guard refused: is a slot missing, or is there no room?
-async fn missing_or_full(conn: &mut Db, range: &HourRange) -> QueryResult<bool> {
-    let present: i64 = exam_slots::table
-        .filter(exam_slots::starts_at.ge(secs(range.start())))
-        .filter(exam_slots::starts_at.lt(secs(range.end())))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok(present < hours(range))
-}
-
-pub(super) async fn load_row(
-    conn: &mut Db,
-    id: ReservationId,
-) -> QueryResult<Option<ReservationRow>> {
-    reservations::table
-        .find(id.0)
-        .select(ReservationRow::as_select())
-        .first(conn)
-        .await
-        .optional()
-}
-
-/// Explains why a guarded statement on reservation `id` touched nothing.
-pub(super) async fn explain(
-    conn: &mut Db,
-    id: ReservationId,
-    expected: ReservationStatus,
-    range: Option<&HourRange>,
-) -> Change {
-    let row = match load_row(conn, id).await {
-        Ok(row) => row,
-        Err(e) => return Change::Backend(backend(e)),
-    };
-    let Some(row) = row else {
-        return Change::NotFound;
-    };
-    match row.status() {
-        Ok(s) if s != expected => return Change::StatusChanged(s),
-        Err(e) => return Change::Backend(e),
-        Ok(_) => {}
-    }
-    match range {
-        Some(r) => match missing_or_full(conn, r).await {
-            Ok(true) => Change::SlotMissing,
-            Ok(false) => Change::InsufficientCapacity,
-            Err(e) => Change::Backend(backend(e)),
-        },
-        None => Change::StatusChanged(expected),
-    }
-}
-
-pub(super) fn finish(
-    outcome: Result<ReservationRow, TxError<Change>>,
-) -> Result<Reservation, Change> {
-    match outcome {
-        Ok(row) => Ok(row.into_reservation()?),
-        Err(TxError::Rule(e)) => Err(e),
-        // The CHECK constraint is the last guard: hitting it means no room.
-        Err(TxError::Db(e)) if is_check_violation(&e) => Err(Change::InsufficientCapacity),
-        Err(TxError::Db(e)) => Err(Change::Backend(backend(e))),
-    }
-}
-
-/// Why seats could not be taken in `range`: a missing slot or a full one. Asked inside the
-/// failing transaction, before it rolls back.
-pub(super) async fn refusal(conn: &mut Db, range: &HourRange) -> QueryResult<Change> {
-    Ok(if missing_or_full(conn, range).await? {
-        Change::SlotMissing
-    } else {
-        Change::InsufficientCapacity
-    })
-}
-
-/// Takes `seats` in every slot of `range`; false when a slot is missing or full (the caller
-/// then rolls back).
-pub(super) async fn take_seats(
-    conn: &mut Db,
-    range: &HourRange,
-    seats: Seats,
-) -> QueryResult<bool> {
-    // Built with the query builder (not raw SQL) so that diesel caches the prepared statement:
-    // this is the hottest statement of a confirm storm.
-    let seats = seats_i32(seats);
-    let taken = diesel::update(exam_slots::table)
-        .filter(
-            exam_slots::starts_at.eq_any(dialect::slots_in(secs(range.start()), secs(range.end()))),
-        )
-        .filter((exam_slots::confirmed + seats).le(exam_slots::capacity))
-        .set(exam_slots::confirmed.eq(exam_slots::confirmed + seats))
-        .execute(conn)
-        .await?;
-    Ok(taken as i64 == hours(range))
-}
 
 /// Gives `seats` back to every slot in `[start, end)`.
 async fn free_seats(conn: &mut Db, start: i64, end: i64, seats: i32) -> QueryResult<()> {
@@ -201,22 +103,6 @@ async fn move_tx(
         Ok(moved)
     })
     .await
-}
-
-/// Turns a transaction outcome into the port's answer; a refused status guard is explained
-/// from the row as it is now (not found, or which status it has).
-pub(super) async fn settle(
-    conn: &mut Db,
-    id: ReservationId,
-    expected: ReservationStatus,
-    outcome: Result<ReservationRow, TxError<Change>>,
-) -> Result<Reservation, Change> {
-    match outcome {
-        Err(TxError::Rule(Change::StatusChanged(_) | Change::NotFound)) => {
-            Err(explain(conn, id, expected, None).await)
-        }
-        other => finish(other),
-    }
 }
 
 #[async_trait]

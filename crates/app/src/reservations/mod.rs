@@ -12,8 +12,9 @@
 use crate::audit;
 use crate::auth::AuthService;
 use crate::error::AppError;
+mod commits;
+
 use crate::group_commit::GroupCommit;
-use crate::group_commit::WriteBatch;
 use crate::idempotency::IdempotencyKey;
 use crate::locking::with_lock;
 use crate::policy::BookingPolicy;
@@ -25,8 +26,8 @@ use domain::{
     Role, Seats, UserId,
 };
 use ports::{
-    BackendError, ChangeReservationError, Clock, CreateReservationError, DistributedLock,
-    NewReservation, ReservationFilter, ReservationOrder, ReservationRepository, SharedCache,
+    ChangeReservationError, Clock, DistributedLock, NewReservation, ReservationFilter,
+    ReservationOrder, ReservationRepository, SharedCache,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -60,11 +61,7 @@ pub struct ReservationService {
     confirms: Arc<GroupCommit<(ReservationId, AuditNote), Changed>>,
 }
 
-type Created = Result<Reservation, CreateReservationError>;
-type Changed = Result<Reservation, ChangeReservationError>;
-
-/// The most creates or confirms one write stores.
-const MOST_PER_WRITE: usize = 200;
+use commits::{Changed, Created};
 
 impl std::fmt::Debug for ReservationService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,58 +83,6 @@ fn as_owner(actor: &Actor) -> Actor {
     }
 }
 
-/// Creates that arrive together are stored together (`ReservationRepository::create_many`).
-fn create_commits(
-    reservations: Arc<dyn ReservationRepository>,
-) -> Arc<GroupCommit<NewReservation, Created>> {
-    let write: WriteBatch<NewReservation, Created> = Arc::new(move |asks| {
-        let reservations = reservations.clone();
-        Box::pin(async move {
-            match <[_; 1]>::try_from(asks) {
-                Ok([one]) => vec![reservations.create(one).await],
-                Err(many) => reservations.create_many(many).await,
-            }
-        })
-    });
-    GroupCommit::new(
-        "reservation_create_batch_size",
-        MOST_PER_WRITE,
-        write,
-        || {
-            Err(CreateReservationError::Backend(BackendError::msg(
-                "the create's writer stopped before answering",
-            )))
-        },
-    )
-}
-
-/// Confirms that arrive together are confirmed together (`ReservationRepository::confirm_many`:
-/// the capacity guard holds for each slot's total; see docs/ARCHITECTURE.md).
-fn confirm_commits(
-    reservations: Arc<dyn ReservationRepository>,
-    clock: Arc<dyn Clock>,
-) -> Arc<GroupCommit<(ReservationId, AuditNote), Changed>> {
-    let write: WriteBatch<(ReservationId, AuditNote), Changed> = Arc::new(move |asks| {
-        let (reservations, now) = (reservations.clone(), clock.now());
-        Box::pin(async move {
-            match <[_; 1]>::try_from(asks) {
-                Ok([(id, note)]) => vec![reservations.confirm(id, now, note).await],
-                Err(many) => reservations.confirm_many(many, now).await,
-            }
-        })
-    });
-    GroupCommit::new(
-        "reservation_confirm_batch_size",
-        MOST_PER_WRITE,
-        write,
-        || {
-            Err(ChangeReservationError::Backend(BackendError::msg(
-                "the confirm's writer stopped before answering",
-            )))
-        },
-    )
-}
-
 impl ReservationService {
     pub fn new(deps: &Deps) -> Self {
         Self {
@@ -146,8 +91,8 @@ impl ReservationService {
             cache: deps.cache.clone(),
             clock: deps.clock.clone(),
             policy: deps.policy,
-            creates: create_commits(deps.reservations.clone()),
-            confirms: confirm_commits(deps.reservations.clone(), deps.clock.clone()),
+            creates: commits::creates(deps.reservations.clone()),
+            confirms: commits::confirms(deps.reservations.clone(), deps.clock.clone()),
         }
     }
 
