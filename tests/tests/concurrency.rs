@@ -2,18 +2,23 @@
 //! interleaving, and no deadlock surfaces.
 
 use domain::{
-    HourRange, ReservationId, ReservationStatus, Role, Seats, ServiceOffset, SlotHorizon, UserId,
-    Username,
+    BookingMode, HourRange, ReservationId, ReservationStatus, Role, Seats, ServiceOffset,
+    SlotHorizon, UserId, Username,
 };
 use integration_tests::store::TestStore;
 use integration_tests::{on_both_backends, Backend};
-use ports::{ChangeReservationError, NewReservation, NewUser, ReservationFilter};
+use ports::{ChangeReservationError, NewReservation, NewUser, Release, ReservationFilter};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+/// Releases at T0; the reservations here are waiting for no one, so any window will do.
+const RELEASE: Release = Release {
+    now: T0,
+    bookable_from: T0,
+};
 const CAPACITY: u32 = 100;
 
 fn at(h: i64) -> OffsetDateTime {
@@ -26,6 +31,7 @@ async fn setup(backend: Backend) -> (Arc<TestStore>, UserId) {
         .ensure(
             SlotHorizon::new(T0, Duration::hours(23), ServiceOffset::UTC),
             CAPACITY,
+            BookingMode::Approval,
         )
         .await
         .expect("slots");
@@ -54,6 +60,7 @@ async fn pending(db: &TestStore, user: UserId, from: i64, hours: i64, seats: i64
             seats: Seats::new(seats).expect("seats"),
             now: T0,
             idempotency_key: None,
+            waitlist: false,
         })
         .await
         .expect("pending")
@@ -175,7 +182,7 @@ async fn confirms_cancels_and_moves_interleaved_keep_counters_exact(backend: Bac
         tasks.push(tokio::spawn(async move {
             let r = db.reservations();
             if i % 2 == 0 {
-                r.cancel(id, ReservationStatus::Confirmed, T0, None)
+                r.cancel(id, ReservationStatus::Confirmed, RELEASE, None)
                     .await
                     .map(|_| ())
             } else {
@@ -185,7 +192,7 @@ async fn confirms_cancels_and_moves_interleaved_keep_counters_exact(backend: Bac
                     ServiceOffset::UTC,
                 )
                 .expect("range");
-                r.move_confirmed(id, to, Seats::new(3).expect("seats"), T0, edit_note())
+                r.move_confirmed(id, to, Seats::new(3).expect("seats"), RELEASE, edit_note())
                     .await
                     .map(|_| ())
             }

@@ -210,7 +210,16 @@ async fn a_crash_between_the_commit_and_the_answer_cannot_make_a_second_reservat
     let made = app
         .services
         .reservations
-        .create(&actor, rfc(&starts), rfc(&ends), 2, Some(&key))
+        .create(
+            &actor,
+            app::ReservationRequest {
+                starts_at: rfc(&starts),
+                ends_at: rfc(&ends),
+                seats: 2,
+                waitlist: false,
+            },
+            Some(&key),
+        )
         .await
         .expect("committed");
 

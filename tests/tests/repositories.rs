@@ -2,19 +2,24 @@
 //! error mapping.
 
 use domain::{
-    HourRange, PageRequest, ReservationId, ReservationStatus, Role, Seats, ServiceOffset,
-    SlotHorizon, UserId, Username,
+    BookingMode, HourRange, PageRequest, ReservationId, ReservationStatus, Role, Seats,
+    ServiceOffset, SlotHorizon, UserId, Username,
 };
 use integration_tests::store::TestStore;
 use integration_tests::{on_both_backends, Backend};
 use ports::{
     ChangeReservationError, CreateReservationError, CreateUserError, DeleteUserError,
-    NewReservation, NewUser, ReservationFilter, UpdateUserError, UserChanges,
+    NewReservation, NewUser, Release, ReservationFilter, UpdateUserError, UserChanges,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 const T0: OffsetDateTime = datetime!(2030-01-01 00:00 UTC);
+/// Releases at T0; the reservations here are waiting for no one, so any window will do.
+const RELEASE: Release = Release {
+    now: T0,
+    bookable_from: T0,
+};
 
 fn at(h: i64) -> OffsetDateTime {
     T0 + Duration::hours(h)
@@ -36,6 +41,7 @@ async fn db_with_slots(backend: Backend, capacity: u32) -> TestStore {
         .ensure(
             SlotHorizon::new(T0, Duration::hours(47), ServiceOffset::UTC),
             capacity,
+            BookingMode::Approval,
         )
         .await
         .expect("slots");
@@ -67,6 +73,7 @@ async fn reserve(db: &TestStore, user: UserId, from: i64, to: i64, n: i64) -> Re
             seats: seats(n),
             now: T0,
             idempotency_key: None,
+            waitlist: false,
         })
         .await
         .expect("reservation")
@@ -177,7 +184,7 @@ async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name(backe
         .expect("confirmed");
     assert_eq!(confirmed_at(&db, 3).await, 10);
 
-    users.delete(u, T0, None).await.expect("deleted");
+    users.delete(u, RELEASE, None).await.expect("deleted");
     for h in 2..5 {
         assert_eq!(confirmed_at(&db, h).await, 0);
     }
@@ -191,7 +198,7 @@ async fn deleting_a_user_cancels_everything_frees_seats_and_frees_the_name(backe
     }
     assert!(users.get(u).await.expect("get").is_none());
     assert!(matches!(
-        users.delete(u, T0, None).await,
+        users.delete(u, RELEASE, None).await,
         Err(DeleteUserError::NotFound)
     ));
     // The name is free again.
@@ -202,9 +209,15 @@ async fn slots_are_ensured_idempotently_and_listed_in_order(backend: Backend) {
     let db = TestStore::new(backend).await;
     let slots = db.slots();
     let h = SlotHorizon::new(T0, Duration::hours(9), ServiceOffset::UTC);
-    let first = slots.ensure(h, 50).await.expect("ensure");
+    let first = slots
+        .ensure(h, 50, BookingMode::Approval)
+        .await
+        .expect("ensure");
     assert_eq!((first.created, first.already_present), (10, 0));
-    let again = slots.ensure(h, 999).await.expect("ensure");
+    let again = slots
+        .ensure(h, 999, BookingMode::Approval)
+        .await
+        .expect("ensure");
     assert_eq!((again.created, again.already_present), (0, 10));
     let slots = slots.list_between(at(2), at(5)).await.expect("list");
     assert_eq!(
@@ -234,11 +247,12 @@ async fn create_checks_slots_exist_and_have_room(backend: Backend) {
             seats: seats(11),
             now: T0,
             idempotency_key: None,
+            waitlist: false,
         })
         .await;
     assert!(matches!(
         too_many,
-        Err(CreateReservationError::InsufficientCapacity)
+        Err(CreateReservationError::InsufficientCapacity { .. })
     ));
     let missing = s
         .create(NewReservation {
@@ -247,6 +261,7 @@ async fn create_checks_slots_exist_and_have_room(backend: Backend) {
             seats: seats(1),
             now: T0,
             idempotency_key: None,
+            waitlist: false,
         })
         .await;
     assert!(matches!(missing, Err(CreateReservationError::SlotMissing)));
@@ -267,6 +282,7 @@ async fn a_batch_of_creates_answers_each_as_one_after_another_would(backend: Bac
         seats: seats(n),
         now: T0,
         idempotency_key: None,
+        waitlist: false,
     };
     let outcomes = db
         .reservations()
@@ -285,7 +301,7 @@ async fn a_batch_of_creates_answers_each_as_one_after_another_would(backend: Bac
     assert!(matches!(made[0], Ok((u, r, 10)) if u == a && r == range(1, 3)));
     assert!(matches!(
         outcomes[1],
-        Err(CreateReservationError::InsufficientCapacity)
+        Err(CreateReservationError::InsufficientCapacity { .. })
     ));
     assert!(matches!(
         outcomes[2],
@@ -499,7 +515,7 @@ async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen(backend:
     let a = reserve(&db, u, 1, 2, 4).await;
     s.confirm(a, T0, confirm_note()).await.expect("confirmed");
     assert!(matches!(
-        s.cancel(a, ReservationStatus::Pending, T0, None).await,
+        s.cancel(a, ReservationStatus::Pending, RELEASE, None).await,
         Err(ChangeReservationError::StatusChanged(
             ReservationStatus::Confirmed
         ))
@@ -510,18 +526,23 @@ async fn cancel_frees_confirmed_seats_and_is_guarded_on_the_status_seen(backend:
         "a refused cancel frees nothing"
     );
     let c = s
-        .cancel(a, ReservationStatus::Confirmed, T0, None)
+        .cancel(a, ReservationStatus::Confirmed, RELEASE, None)
         .await
         .expect("cancelled");
-    assert_eq!(c.status, ReservationStatus::Cancelled);
+    assert_eq!(c.reservation.status, ReservationStatus::Cancelled);
     assert_eq!(confirmed_at(&db, 1).await, 0);
     let p = reserve(&db, u, 5, 6, 4).await;
-    s.cancel(p, ReservationStatus::Pending, T0, None)
+    s.cancel(p, ReservationStatus::Pending, RELEASE, None)
         .await
         .expect("cancelled");
     assert!(matches!(
-        s.cancel(ReservationId(999), ReservationStatus::Pending, T0, None)
-            .await,
+        s.cancel(
+            ReservationId(999),
+            ReservationStatus::Pending,
+            RELEASE,
+            None
+        )
+        .await,
         Err(ChangeReservationError::NotFound)
     ));
 }
@@ -565,7 +586,7 @@ async fn move_confirmed_is_all_or_nothing(backend: Backend) {
         .expect("confirmed");
     // 6 more seats do not fit at hour 4.
     assert!(matches!(
-        s.move_confirmed(a, range(3, 5), seats(6), T0, edit_note())
+        s.move_confirmed(a, range(3, 5), seats(6), RELEASE, edit_note())
             .await,
         Err(ChangeReservationError::InsufficientCapacity)
     ));
@@ -575,10 +596,10 @@ async fn move_confirmed_is_all_or_nothing(backend: Backend) {
     );
     // Overlapping move: hour 2 stays taken, hour 1 freed, hour 3 taken.
     let moved = s
-        .move_confirmed(a, range(2, 4), seats(4), T0, edit_note())
+        .move_confirmed(a, range(2, 4), seats(4), RELEASE, edit_note())
         .await
         .expect("moved");
-    assert_eq!(moved.range, range(2, 4));
+    assert_eq!(moved.reservation.range, range(2, 4));
     assert_eq!(
         [
             confirmed_at(&db, 1).await,
@@ -589,7 +610,7 @@ async fn move_confirmed_is_all_or_nothing(backend: Backend) {
     );
     let p = reserve(&db, u, 8, 9, 1).await;
     assert!(matches!(
-        s.move_confirmed(p, range(8, 9), seats(2), T0, edit_note())
+        s.move_confirmed(p, range(8, 9), seats(2), RELEASE, edit_note())
             .await,
         Err(ChangeReservationError::StatusChanged(
             ReservationStatus::Pending

@@ -64,6 +64,7 @@ fn policy(settings: &Settings) -> Result<BookingPolicy, StartError> {
         offset: ServiceOffset::new(settings.utc_offset()?),
         slot_capacity: b.slot_capacity,
         horizon: time::Duration::days(b.horizon_days),
+        default_mode: b.default_mode.into(),
     })
 }
 

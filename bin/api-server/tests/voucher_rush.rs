@@ -1,28 +1,20 @@
 //! The drop under a rush: 3,000 users (500 of them twice) claim a voucher of 200 through two
 //! api-server processes, while the admission gate's keys are wiped mid-drop.
 
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use domain::{Role, User, UserId, Username};
 use integration_tests::db::TestDb;
 use integration_tests::redis::TestRedis;
-use ports::Tokens;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 mod common;
-use common::spawn_servers;
+use common::{spawn_servers, users};
 
 const USERS: i64 = 3_000;
 const TWICE: usize = 500;
 const QUANTITY: i64 = 200;
-
-#[derive(diesel::QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
 
 #[derive(diesel::QueryableByName)]
 struct Outcome {
@@ -32,41 +24,6 @@ struct Outcome {
     users: i64,
     #[diesel(sql_type = BigInt)]
     remaining: i64,
-}
-
-/// Inserts users straight into the database (argon2 for 3,000 sign-ups would only measure
-/// hashing) and mints their tokens with the test profile's secret.
-async fn users(conn: &mut AsyncPgConnection, role: &str, n: i64) -> Vec<String> {
-    let ids: Vec<Id> = diesel::sql_query(
-        "INSERT INTO users (username, username_key, password_hash, role, created_at) \
-         SELECT $1 || g, $1 || g, 'not-a-hash', $1, 0 FROM generate_series(1, $2) g RETURNING id",
-    )
-    .bind::<Text, _>(role)
-    .bind::<BigInt, _>(n)
-    .load(conn)
-    .await
-    .expect("users inserted");
-    let tokens = http_api::security::JwtTokens::new(
-        settings::DEVELOPMENT_JWT_SECRET.as_bytes(),
-        time::Duration::hours(1),
-    );
-    let now = time::OffsetDateTime::now_utc();
-    ids.into_iter()
-        .map(|Id { id }| {
-            let user = User {
-                id: UserId(id),
-                username: Username::parse("placeholder").expect("name"),
-                role: if role == "admin" {
-                    Role::Admin
-                } else {
-                    Role::User
-                },
-                created_at: now,
-                session_version: 0,
-            };
-            tokens.issue(&user, now).expect("token").token
-        })
-        .collect()
 }
 
 #[actix_web::test]

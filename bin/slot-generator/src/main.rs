@@ -4,7 +4,9 @@ mod cli;
 
 use app::{BookingPolicy, SlotService};
 use domain::{BookingWindow, ServiceOffset};
-use ports::{Discrepancy, Reconciliation, SlotRepository, SystemClock};
+use ports::{
+    Clock, Discrepancy, Reconciliation, ReservationRepository, SlotRepository, SystemClock,
+};
 use settings::{DatabaseChoice, Settings};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -50,8 +52,8 @@ async fn main() -> ExitCode {
 }
 
 /// The store both commands use.
-trait Store: SlotRepository + Reconciliation {}
-impl<T: SlotRepository + Reconciliation> Store for T {}
+trait Store: SlotRepository + ReservationRepository + Reconciliation {}
+impl<T: SlotRepository + ReservationRepository + Reconciliation> Store for T {}
 
 async fn open(settings: &Settings, create: bool) -> Result<(Arc<dyn Store>, String), String> {
     let prepare = |e: ports::BackendError| format!("cannot prepare the database: {e}");
@@ -155,21 +157,36 @@ async fn run(o: cli::Options) -> Result<String, String> {
         offset: ServiceOffset::new(settings.utc_offset().map_err(|e| e.to_string())?),
         slot_capacity: o.capacity.unwrap_or(b.slot_capacity),
         horizon: time::Duration::days(o.horizon_days.unwrap_or(b.horizon_days)),
+        default_mode: b.default_mode.into(),
     };
     let (store, target) = open(&settings, o.create).await?;
-    let store: Arc<dyn SlotRepository> = store;
-    let slots = SlotService::from_parts(store, Arc::new(SystemClock), policy);
+    let slot_store: Arc<dyn SlotRepository> = store.clone();
+    let slots = SlotService::from_parts(slot_store, Arc::new(SystemClock), policy);
     let (horizon, report) = if o.dry_run {
         slots.plan_horizon().await
     } else {
         slots.ensure_horizon().await
     }
     .map_err(|e| format!("cannot create slots: {e}"))?;
+    // The hours whose booking window has closed take no more promotions: what still waits
+    // for them has expired.
+    let expired = if o.dry_run {
+        String::new()
+    } else {
+        let ids = app::reservations::expire_closed_waitlists(
+            store.as_ref(),
+            SystemClock.now(),
+            &policy.window,
+        )
+        .await
+        .map_err(|e| format!("cannot expire waiting reservations: {e}"))?;
+        format!(", expired {} waiting reservations", ids.len())
+    };
     let fmt = |t: time::OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
     let verb = if o.dry_run { "would create" } else { "created" };
     Ok(format!(
         "{} {target}: {verb} {} slots, {} already present, range {} .. {} ({} hourly slots, \
-         capacity {})",
+         capacity {}){expired}",
         fmt(time::OffsetDateTime::now_utc()),
         report.created,
         report.already_present,

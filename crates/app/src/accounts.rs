@@ -23,6 +23,8 @@ pub struct AccountService {
     hasher: Arc<dyn PasswordHasher>,
     cache: Arc<dyn SharedCache>,
     clock: Arc<dyn Clock>,
+    /// A deletion frees seats; waiting reservations inside the window take them.
+    window: domain::BookingWindow,
 }
 
 impl std::fmt::Debug for AccountService {
@@ -38,6 +40,7 @@ impl AccountService {
             hasher: deps.hasher.clone(),
             cache: deps.cache.clone(),
             clock: deps.clock.clone(),
+            window: deps.policy.window,
         }
     }
 
@@ -119,7 +122,8 @@ impl AccountService {
             AuditNote::by(a, now, AuditAction::UserDeleted, Some(id.0))
                 .change("deleted", false, true)
         });
-        self.users.delete(id, now, note).await?;
+        let release = ports::Release::at(now, &self.window);
+        self.users.delete(id, release, note).await?;
         session_changed(self.users.as_ref(), self.cache.as_ref(), id, now).await;
         if let Err(e) = self.cache.all_days_changed().await {
             tracing::warn!(error = %e, "could not retag availability after a deletion");

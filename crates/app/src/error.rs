@@ -11,6 +11,12 @@ use ports::{
     HashError, LockError, UpdateUserError,
 };
 use thiserror::Error;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
 
 #[derive(Debug, Error)]
 pub enum AppError {
@@ -79,6 +85,12 @@ pub enum Invalid {
     IdempotencyKeyReused,
     #[error("the Idempotency-Key header must be 1 to 255 visible ASCII characters")]
     IdempotencyKey,
+    /// A reservation over hours of which some book by approval and others first-come.
+    #[error("the covered hours do not all book the same way (approval or first-come); ask for them separately")]
+    MixedBookingModes,
+    /// A change of booking mode over an empty or reversed range.
+    #[error("`from` must be before `to`")]
+    EmptyRange,
 }
 
 /// The request is valid but clashes with the current state.
@@ -90,6 +102,9 @@ pub enum Conflict {
     Transition(#[from] TransitionError),
     #[error("not enough seats remain in a covered slot")]
     InsufficientCapacity,
+    /// As `InsufficientCapacity`, naming the first covered hour that is short.
+    #[error("not enough seats remain in the hour starting {}", rfc3339(*.0))]
+    HourFull(OffsetDateTime),
     #[error("no exam slot exists for a covered hour")]
     SlotMissing,
     #[error("the reservation changed concurrently; it is now {}", .0.as_str())]
@@ -195,7 +210,13 @@ impl From<CreateReservationError> for AppError {
     fn from(e: CreateReservationError) -> Self {
         match e {
             CreateReservationError::SlotMissing => Conflict::SlotMissing.into(),
-            CreateReservationError::InsufficientCapacity => Conflict::InsufficientCapacity.into(),
+            CreateReservationError::InsufficientCapacity {
+                short_hour: Some(hour),
+            } => Conflict::HourFull(hour).into(),
+            CreateReservationError::InsufficientCapacity { short_hour: None } => {
+                Conflict::InsufficientCapacity.into()
+            }
+            CreateReservationError::MixedModes => Invalid::MixedBookingModes.into(),
             CreateReservationError::Backend(b) => b.into(),
         }
     }

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod booking_modes;
 pub mod day_cache;
 pub mod error;
 mod group_commit;
@@ -23,10 +24,13 @@ mod tests;
 pub use accounts::{AccountService, UserPatch};
 pub use audit::AuditService;
 pub use auth::{AuthService, LoggedIn, Session};
+pub use booking_modes::BookingModeService;
 pub use error::{AppError, Conflict, Invalid, Unauthenticated};
 pub use idempotency::{Begun, IdempotencyKey, IdempotencyService, StoredAnswer};
 pub use policy::BookingPolicy;
-pub use reservations::{AdminReservationQuery, ReservationPatch, ReservationService};
+pub use reservations::{
+    AdminReservationQuery, ReservationPatch, ReservationRequest, ReservationService,
+};
 pub use slots::{DaySlots, SlotService};
 pub use vouchers::{VoucherInput, VoucherPatch, VoucherService};
 
@@ -69,6 +73,7 @@ impl std::fmt::Debug for Deps {
 #[derive(Debug, Clone)]
 pub struct Services {
     pub auth: AuthService,
+    pub booking_modes: BookingModeService,
     pub accounts: AccountService,
     pub slots: SlotService,
     pub reservations: ReservationService,
@@ -81,6 +86,7 @@ impl Services {
     pub fn new(deps: Deps) -> Self {
         Self {
             auth: AuthService::new(&deps),
+            booking_modes: BookingModeService::new(&deps),
             accounts: AccountService::new(&deps),
             slots: SlotService::new(&deps),
             reservations: ReservationService::new(&deps),

@@ -1,6 +1,6 @@
 //! The configurable business parameters, gathered in one value.
 
-use domain::{BookingWindow, ServiceOffset, SlotHorizon, DEFAULT_SLOT_CAPACITY};
+use domain::{BookingMode, BookingWindow, ServiceOffset, SlotHorizon, DEFAULT_SLOT_CAPACITY};
 use time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,6 +9,8 @@ pub struct BookingPolicy {
     pub offset: ServiceOffset,
     pub slot_capacity: u32,
     pub horizon: Duration,
+    /// How slots created from now on book.
+    pub default_mode: BookingMode,
 }
 
 impl Default for BookingPolicy {
@@ -18,6 +20,7 @@ impl Default for BookingPolicy {
             offset: ServiceOffset::UTC,
             slot_capacity: DEFAULT_SLOT_CAPACITY,
             horizon: SlotHorizon::DEFAULT,
+            default_mode: BookingMode::Approval,
         }
     }
 }

@@ -11,8 +11,8 @@ use crate::day_cache::DayCache;
 use crate::error::{AppError, Invalid};
 use crate::policy::BookingPolicy;
 use crate::Deps;
-use domain::Actor;
 use domain::SlotHorizon;
+use domain::{Actor, BookingMode};
 use ports::{Clock, DayTag, EnsureReport, Slot, SlotRepository};
 use std::sync::Arc;
 use time::Date;
@@ -64,7 +64,7 @@ impl SlotService {
     }
 
     /// The slots of `date` that could be booked right now: inside the booking window and with
-    /// seats remaining, in order. A date partly inside the window lists only its bookable hours.
+    /// seats remaining (or, first-come, a waitlist to join), in order. A date partly inside the window lists only its bookable hours.
     /// With the date's current counter `tag` the answer may come from memory; without one it is
     /// read from the database.
     ///
@@ -93,7 +93,9 @@ impl SlotService {
         let window = self.policy.window;
         let slots = all
             .iter()
-            .filter(|s| s.load.remaining() > 0 && window.slot_is_bookable(s.starts_at, now))
+            // A full first-come hour stays listed: its waitlist can still be joined.
+            .filter(|s| s.load.remaining() > 0 || s.mode == BookingMode::FirstCome)
+            .filter(|s| window.slot_is_bookable(s.starts_at, now))
             .cloned()
             .collect();
         Ok(DaySlots { date, slots })
@@ -116,7 +118,7 @@ impl SlotService {
         let horizon = self.horizon(self.policy.horizon);
         let report = self
             .slots
-            .ensure(horizon, self.policy.slot_capacity)
+            .ensure(horizon, self.policy.slot_capacity, self.policy.default_mode)
             .await?;
         Ok((horizon, report))
     }

@@ -17,15 +17,18 @@ pub enum TargetKind {
     Book,
     Voucher,
     Claim,
+    /// Hourly slots; the target id is the first slot's start, in seconds since the epoch.
+    Slot,
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 5] = [
+    pub const ALL: [TargetKind; 6] = [
         Self::Reservation,
         Self::User,
         Self::Book,
         Self::Voucher,
         Self::Claim,
+        Self::Slot,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +38,7 @@ impl TargetKind {
             Self::Book => "book",
             Self::Voucher => "voucher",
             Self::Claim => "claim",
+            Self::Slot => "slot",
         }
     }
 
@@ -49,6 +53,11 @@ pub enum AuditAction {
     ReservationConfirmed,
     ReservationEdited,
     ReservationCancelled,
+    /// Freed seats went to it from the waitlist (no actor: the release did it).
+    ReservationPromoted,
+    /// Its booking window closed while it waited (no actor: the slot generator's run did it).
+    ReservationExpired,
+    SlotsModeChanged,
     UserChanged,
     UserDeleted,
     AdminCreated,
@@ -59,10 +68,13 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 10] = [
+    pub const ALL: [AuditAction; 13] = [
         Self::ReservationConfirmed,
         Self::ReservationEdited,
         Self::ReservationCancelled,
+        Self::ReservationPromoted,
+        Self::ReservationExpired,
+        Self::SlotsModeChanged,
         Self::UserChanged,
         Self::UserDeleted,
         Self::AdminCreated,
@@ -77,6 +89,9 @@ impl AuditAction {
             Self::ReservationConfirmed => "reservation.confirmed",
             Self::ReservationEdited => "reservation.edited",
             Self::ReservationCancelled => "reservation.cancelled",
+            Self::ReservationPromoted => "reservation.promoted",
+            Self::ReservationExpired => "reservation.expired",
+            Self::SlotsModeChanged => "slot.booking_mode_changed",
             Self::UserChanged => "user.changed",
             Self::UserDeleted => "user.deleted",
             Self::AdminCreated => "user.admin_created",
@@ -94,9 +109,12 @@ impl AuditAction {
     /// The kind of record the action changes.
     pub fn target(self) -> TargetKind {
         match self {
-            Self::ReservationConfirmed | Self::ReservationEdited | Self::ReservationCancelled => {
-                TargetKind::Reservation
-            }
+            Self::ReservationConfirmed
+            | Self::ReservationEdited
+            | Self::ReservationCancelled
+            | Self::ReservationPromoted
+            | Self::ReservationExpired => TargetKind::Reservation,
+            Self::SlotsModeChanged => TargetKind::Slot,
             Self::UserChanged | Self::UserDeleted | Self::AdminCreated => TargetKind::User,
             Self::BookCreated => TargetKind::Book,
             Self::VoucherCreated | Self::VoucherChanged => TargetKind::Voucher,

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod capacity;
+pub mod first_come;
 pub mod horizon;
 pub mod hours;
 pub mod paging;
@@ -19,6 +20,7 @@ pub mod voucher;
 pub mod window;
 
 pub use capacity::{CapacityError, SlotLoad, DEFAULT_SLOT_CAPACITY};
+pub use first_come::BookingMode;
 pub use horizon::SlotHorizon;
 pub use hours::{HourRange, HourRangeError, ServiceOffset, SLOT_LENGTH};
 pub use paging::{Page, PageRequest, PagingError};

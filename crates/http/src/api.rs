@@ -37,6 +37,7 @@ pub(crate) fn register(cfg: &mut DocumentedRoutes) {
             .service(admin_users::admin_update_user)
             .service(admin_users::admin_delete_user)
             .service(admin_slots::admin_list_exam_slots)
+            .service(admin_slots::admin_set_booking_mode)
             .service(admin_reservations::admin_list_reservations)
             .service(admin_reservations::admin_get_reservation)
             .service(admin_reservations::admin_update_reservation)

@@ -306,7 +306,7 @@ mod tests {
                 assert!(seen.insert(id.clone()), "{id} is used twice");
             }
         }
-        assert_eq!(seen.len(), 36);
+        assert_eq!(seen.len(), 37);
     }
 
     #[test]

@@ -142,6 +142,8 @@ fn describe_app(e: &AppError) -> Described {
                 Invalid::RedemptionCode(_) => "invalid_redemption_code",
                 Invalid::IdempotencyKeyReused => "idempotency_key_reused",
                 Invalid::IdempotencyKey => "invalid_idempotency_key",
+                Invalid::MixedBookingModes => "mixed_booking_modes",
+                Invalid::EmptyRange => "invalid_time_range",
             };
             described(S::UNPROCESSABLE_ENTITY, code, i)
         }
@@ -151,7 +153,7 @@ fn describe_app(e: &AppError) -> Described {
         AppError::Conflict(c) => {
             let code = match c {
                 Conflict::DuplicateUsername => "username_taken",
-                Conflict::InsufficientCapacity => "insufficient_capacity",
+                Conflict::InsufficientCapacity | Conflict::HourFull(_) => "insufficient_capacity",
                 Conflict::SlotMissing => "slot_missing",
                 Conflict::StatusChanged(_) => "status_changed",
                 Conflict::DuplicateVoucherCode => "duplicate_code",
@@ -166,6 +168,10 @@ fn describe_app(e: &AppError) -> Described {
                     TransitionError::CancelConfirmedRequiresAdmin => "cancel_requires_admin",
                     TransitionError::EditConfirmedRequiresAdmin => "edit_requires_admin",
                     TransitionError::ConfirmRequiresAdmin => "confirm_requires_admin",
+                    TransitionError::Waitlisted => "waitlisted",
+                    TransitionError::AlreadyExpired => "already_expired",
+                    TransitionError::FirstComeCannotBeEdited => "first_come_not_editable",
+                    TransitionError::CancelWindowClosed => "cancel_window_closed",
                     // Mapped to NotFound before it gets here; kept for exhaustiveness.
                     TransitionError::NotFound => "not_found",
                 },

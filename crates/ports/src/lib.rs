@@ -37,8 +37,8 @@ pub use idempotency::{IdempotencyKeys, KeyAges, KeyStart};
 pub use lock::{DistributedLock, LockError, LockLease};
 pub use reconcile::{Discrepancy, Reconciliation};
 pub use reservations::{
-    ChangeReservationError, CreateReservationError, NewReservation, ReservationFilter,
-    ReservationOrder, ReservationRepository,
+    ChangeReservationError, CreateReservationError, NewReservation, Release, Released,
+    ReservationFilter, ReservationOrder, ReservationRepository,
 };
 pub use slots::{EnsureReport, Slot, SlotRepository};
 pub use throttle::{Attempt, Bucket, LoginThrottle, OnSuccess, Throttle, ThrottleLimits};

@@ -3,6 +3,10 @@
 //! Every method that changes counters is one transaction in which the database guards hold the
 //! rules on their own: seats are added only where `confirmed + seats <= capacity`, and a status
 //! changes only if it is still the status the caller saw. Failing guards roll everything back.
+//!
+//! Seats freed in a first-come hour go, in the same transaction, to the reservations waiting
+//! for that hour (`domain::first_come::promote`): no freed seat is ever left empty while a
+//! waiting reservation that fits it is still waiting.
 
 use crate::error::BackendError;
 use async_trait::async_trait;
@@ -22,6 +26,33 @@ pub struct NewReservation {
     /// The request's idempotency key: the reservation is linked to the user's key record in
     /// the same transaction that creates it.
     pub idempotency_key: Option<String>,
+    /// In first-come hours: wait for seats when an hour is short, instead of being refused.
+    pub waitlist: bool,
+}
+
+/// A change that may free seats: when it happens, and the earliest start a waiting reservation
+/// may have to be promoted into them (an earlier one's booking window has closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    pub now: OffsetDateTime,
+    pub bookable_from: OffsetDateTime,
+}
+
+impl Release {
+    /// A release at `now`, under the booking `window`.
+    pub fn at(now: OffsetDateTime, window: &domain::BookingWindow) -> Self {
+        Self {
+            now,
+            bookable_from: now + window.min_lead,
+        }
+    }
+}
+
+/// A change that freed seats, and the waiting reservations it promoted into them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Released {
+    pub reservation: Reservation,
+    pub promoted: Vec<Reservation>,
 }
 
 /// Filters for listing; every field narrows the list when set.
@@ -47,8 +78,12 @@ pub enum ReservationOrder {
 pub enum CreateReservationError {
     #[error("no slot exists for some covered hour")]
     SlotMissing,
+    /// `short_hour` is the first covered hour with too few seats, when known.
     #[error("a covered slot has fewer seats remaining than requested")]
-    InsufficientCapacity,
+    InsufficientCapacity { short_hour: Option<OffsetDateTime> },
+    /// Some covered hours book by approval and others first-come.
+    #[error("the covered hours do not all book the same way")]
+    MixedModes,
     #[error(transparent)]
     Backend(#[from] BackendError),
 }
@@ -73,15 +108,17 @@ pub enum ChangeReservationError {
 /// Every change an admin makes carries an `AuditNote` (optional where owners make the same
 /// change); the store writes it in the change's own transaction, only when the change happens.
 pub trait ReservationRepository: Send + Sync {
-    /// Stores a pending reservation if every covered slot exists and has at least `seats`
-    /// remaining right now (pending seats do not hold room; this is an early answer, the real
-    /// check happens at confirm).
+    /// In approval hours: stores a pending reservation if every covered slot exists and has at
+    /// least `seats` remaining right now (pending seats do not hold room; this is an early
+    /// answer, the real check happens at confirm). In first-come hours: takes the seats in
+    /// every covered hour at once (a confirmed reservation), all or nothing; when an hour is
+    /// short, stores it waitlisted if it asked to wait, or refuses it.
     ///
     /// With an idempotency key, the key's record (already taken by the request) is given the
     /// new reservation's id in the same transaction.
     ///
     /// # Errors
-    /// `SlotMissing`, `InsufficientCapacity`.
+    /// `SlotMissing`, `InsufficientCapacity` (naming the short hour), `MixedModes`.
     async fn create(&self, new: NewReservation) -> Result<Reservation, CreateReservationError>;
 
     /// Several creates, with one commit for the lot where the backend can. Each outcome, in the
@@ -146,7 +183,7 @@ pub trait ReservationRepository: Send + Sync {
     ) -> Vec<Result<Reservation, ChangeReservationError>>;
 
     /// `expected` -> cancelled; when `expected` is confirmed its seats are freed in the same
-    /// transaction.
+    /// transaction, and go to the reservations waiting for them.
     ///
     /// # Errors
     /// `NotFound`, `StatusChanged` when the status is no longer `expected`.
@@ -154,12 +191,13 @@ pub trait ReservationRepository: Send + Sync {
         &self,
         id: ReservationId,
         expected: ReservationStatus,
-        now: OffsetDateTime,
+        release: Release,
         audit: Option<AuditNote>,
-    ) -> Result<Reservation, ChangeReservationError>;
+    ) -> Result<Released, ChangeReservationError>;
 
     /// Moves a confirmed reservation to new times and seats: frees the old seats and takes the
-    /// new ones in one transaction, all or nothing.
+    /// new ones in one transaction, all or nothing; seats it frees go to the reservations
+    /// waiting for them.
     ///
     /// # Errors
     /// `NotFound`, `StatusChanged` when it is no longer confirmed, `SlotMissing`,
@@ -169,7 +207,28 @@ pub trait ReservationRepository: Send + Sync {
         id: ReservationId,
         range: HourRange,
         seats: Seats,
-        now: OffsetDateTime,
+        release: Release,
         audit: AuditNote,
-    ) -> Result<Reservation, ChangeReservationError>;
+    ) -> Result<Released, ChangeReservationError>;
+
+    /// Where each waiting reservation of `ids` stands in line: 1 plus the waiting reservations
+    /// covering its first hour that joined before it. Ids that are not waiting are left out.
+    ///
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn waitlist_positions(
+        &self,
+        ids: Vec<ReservationId>,
+    ) -> Result<Vec<(ReservationId, u32)>, BackendError>;
+
+    /// Every waiting reservation that starts before `closed_before` (its booking window has
+    /// closed) becomes expired, each with an audit note of no actor; returns them.
+    ///
+    /// # Errors
+    /// `BackendError` when storage fails.
+    async fn expire_waiting(
+        &self,
+        closed_before: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ReservationId>, BackendError>;
 }

@@ -96,14 +96,14 @@ pub trait UserRepository: Send + Sync {
     ) -> Result<User, UpdateUserError>;
 
     /// Deletes the user and, in the same transaction, cancels their reservations, freeing the
-    /// seats of the confirmed ones.
+    /// seats of the confirmed ones (which go to the reservations waiting for them).
     ///
     /// # Errors
     /// `NotFound` when no such user exists.
     async fn delete(
         &self,
         id: UserId,
-        now: OffsetDateTime,
+        release: crate::Release,
         audit: Option<AuditNote>,
     ) -> Result<(), DeleteUserError>;
 

@@ -14,8 +14,8 @@ mod schema;
 
 pub use choices::{CoordinationChoice, DatabaseChoice};
 pub use schema::{
-    AuthSettings, BookingSettings, DatabaseSettings, LockSettings, LogFormat, LogSettings,
-    MetricsSettings, RedisSettings, Secret, ServerSettings, Settings,
+    AuthSettings, BookingSettings, DatabaseSettings, DefaultBookingMode, LockSettings, LogFormat,
+    LogSettings, MetricsSettings, RedisSettings, Secret, ServerSettings, Settings,
 };
 
 use std::path::PathBuf;

@@ -94,6 +94,18 @@ pub struct BookingSettings {
     pub max_ahead_days: i64,
     pub slot_capacity: u32,
     pub horizon_days: i64,
+    /// How slots created from now on book (an admin changes it per hour afterwards).
+    pub default_mode: DefaultBookingMode,
+}
+
+/// `booking.default_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefaultBookingMode {
+    /// Requests wait as pending until an admin confirms them.
+    Approval,
+    /// Requests take their seats at once, or join the hour's waitlist.
+    FirstCome,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,5 +157,14 @@ impl Secret {
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl From<DefaultBookingMode> for domain::BookingMode {
+    fn from(setting: DefaultBookingMode) -> Self {
+        match setting {
+            DefaultBookingMode::Approval => Self::Approval,
+            DefaultBookingMode::FirstCome => Self::FirstCome,
+        }
     }
 }

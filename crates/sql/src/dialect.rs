@@ -4,7 +4,7 @@
 //! not compile. (`slots_in`, a sub-select whose diesel type differs per backend, stays a free
 //! function of each `dialect` module: its bounds are not worth spelling out here.)
 
-use crate::rows::{BatchClaimRow, ClaimedId, ReservationRow, SlotRow};
+use crate::rows::{BatchClaimRow, ClaimedId, NewReservationRow, ReservationRow, SlotRow};
 use diesel::QueryResult;
 use domain::audit::AuditNote;
 use ports::NewReservation;
@@ -52,11 +52,26 @@ pub(crate) trait SqlDialect {
         b: (i64, i64),
     ) -> impl Future<Output = QueryResult<()>> + Send;
 
-    /// Gives back seats per slot start.
-    fn free_per_slot(
+    /// Adds seats per slot start (negative: gives them back). The CHECK on the counter stays
+    /// the last guard.
+    fn add_per_slot(
         conn: &mut Self::Conn,
-        freed: Vec<(i64, i32)>,
+        deltas: Vec<(i64, i32)>,
     ) -> impl Future<Output = QueryResult<()>> + Send;
+
+    /// Reads the slots starting at `starts` and locks them until the transaction ends, in
+    /// ascending order (which keeps concurrent changes of several hours from deadlocking).
+    fn lock_slots(
+        conn: &mut Self::Conn,
+        starts: Vec<i64>,
+    ) -> impl Future<Output = QueryResult<Vec<SlotRow>>> + Send;
+
+    /// Inserts `rows` as they are (their status decided already), each linked to its
+    /// idempotency key; the inserted rows, in order.
+    fn insert_reservations(
+        conn: &mut Self::Conn,
+        rows: &[NewReservationRow],
+    ) -> impl Future<Output = QueryResult<Vec<ReservationRow>>> + Send;
 
     /// Inserts the slots that do not exist yet; returns how many.
     fn insert_missing_slots(

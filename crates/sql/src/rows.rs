@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use domain::audit::{AuditAction, AuditEntry};
 use domain::voucher::{Book, BookId, Claim, ClaimId, ClaimWindow, Voucher, VoucherCode, VoucherId};
 use domain::{
-    HourRange, Reservation, ReservationId, ReservationStatus, Role, Seats, ServiceOffset, SlotLoad,
-    User, UserId, Username,
+    BookingMode, HourRange, Reservation, ReservationId, ReservationStatus, Role, Seats,
+    ServiceOffset, SlotLoad, User, UserId, Username,
 };
 use domain::{Page, PageRequest, RedemptionCode};
 use ports::{BackendError, ClaimError, Slot};
@@ -58,15 +58,28 @@ pub(crate) struct SlotRow {
     pub starts_at: i64,
     pub capacity: i32,
     pub confirmed: i32,
+    pub booking_mode: String,
 }
 
 impl SlotRow {
-    pub fn into_slot(self) -> Result<Slot, BackendError> {
+    pub fn mode(&self) -> Result<BookingMode, BackendError> {
+        BookingMode::parse(&self.booking_mode).ok_or_else(|| corrupt("booking mode"))
+    }
+
+    /// Seats not yet confirmed.
+    pub fn free(&self) -> u32 {
+        u32::try_from(self.capacity - self.confirmed).unwrap_or(0)
+    }
+
+    /// The slot, with `waitlisted` reservations waiting for it.
+    pub fn into_slot(self, waitlisted: u32) -> Result<Slot, BackendError> {
         let capacity = u32::try_from(self.capacity).map_err(|_| corrupt("capacity"))?;
         let confirmed = u32::try_from(self.confirmed).map_err(|_| corrupt("confirmed"))?;
         Ok(Slot {
             starts_at: instant(self.starts_at)?,
             load: SlotLoad::new(capacity, confirmed).map_err(|_| corrupt("slot load"))?,
+            mode: self.mode()?,
+            waitlisted,
         })
     }
 }
@@ -82,6 +95,20 @@ pub(crate) struct ReservationRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub booking_mode: String,
+}
+
+/// A reservation to insert as it is (its status decided already).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NewReservationRow {
+    pub user_id: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub seats: i32,
+    pub status: &'static str,
+    pub booking_mode: &'static str,
+    pub now: i64,
+    pub idempotency_key: Option<String>,
 }
 
 /// A reservation a batch inserted, with the position (from 1) of the ask it answers.
@@ -96,6 +123,7 @@ pub(crate) struct InsertedRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub booking_mode: String,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub ord: i64,
 }
@@ -111,6 +139,7 @@ impl InsertedRow {
             status: self.status,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            booking_mode: self.booking_mode,
         };
         (self.ord, row)
     }
@@ -122,26 +151,26 @@ impl ReservationRow {
     }
 
     pub fn into_reservation(self) -> Result<Reservation, BackendError> {
-        // Stored ranges were validated on the way in; UTC alignment is enough to rebuild them.
-        let range = HourRange::new(
-            instant(self.starts_at)?,
-            instant(self.ends_at)?,
-            ServiceOffset::UTC,
-        )
-        .or_else(|_| {
-            // A service configured with a half-hour offset stores half-hour-aligned instants.
-            hour_range_any_offset(self.starts_at, self.ends_at)
-        })?;
+        let range = stored_range(self.starts_at, self.ends_at)?;
         Ok(Reservation {
             id: ReservationId(self.id),
             user_id: UserId(self.user_id),
             range,
             seats: Seats::new(i64::from(self.seats)).map_err(|_| corrupt("seats"))?,
             status: self.status()?,
+            mode: BookingMode::parse(&self.booking_mode).ok_or_else(|| corrupt("booking mode"))?,
+            waitlist_position: None,
             created_at: instant(self.created_at)?,
             updated_at: instant(self.updated_at)?,
         })
     }
+}
+
+/// A stored reservation's hours. Stored ranges were validated on the way in; UTC alignment is
+/// enough to rebuild them, except under a half-hour service offset (half-hour-aligned instants).
+pub(crate) fn stored_range(start: i64, end: i64) -> Result<HourRange, BackendError> {
+    HourRange::new(instant(start)?, instant(end)?, ServiceOffset::UTC)
+        .or_else(|_| hour_range_any_offset(start, end))
 }
 
 fn hour_range_any_offset(start: i64, end: i64) -> Result<HourRange, BackendError> {

@@ -27,6 +27,7 @@ diesel::table! {
         starts_at -> BigInt,
         capacity -> Integer,
         confirmed -> Integer,
+        booking_mode -> Text,
     }
 }
 
@@ -40,6 +41,7 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        booking_mode -> Text,
     }
 }
 

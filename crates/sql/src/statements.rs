@@ -14,7 +14,7 @@ use diesel::QueryResult;
 
 /// Columns every reservation statement returns.
 pub(crate) const RETURNING: &str =
-    " RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at";
+    " RETURNING id, user_id, starts_at, ends_at, seats, status, created_at, updated_at, booking_mode";
 
 /// Declares a statement type: its fields are its binds, its `walk_ast` its SQL. A type of its
 /// own gives diesel a static query id to cache the prepared statement under.
@@ -77,6 +77,7 @@ where
             &self.seats,
             &self.hours,
             " WHERE ",
+            true,
         )?;
         out.push_sql(RETURNING);
         Ok(())
@@ -118,6 +119,7 @@ where
             &self.seats,
             &self.hours,
             " AND ",
+            false,
         )?;
         out.push_sql(RETURNING);
         Ok(())
@@ -132,6 +134,7 @@ fn room_guard<'b, DB>(
     seats: &'b i32,
     hours: &'b i64,
     joiner: &str,
+    approval_only: bool,
 ) -> QueryResult<()>
 where
     DB: Backend + HasSqlType<BigInt> + HasSqlType<Integer>,
@@ -145,6 +148,11 @@ where
     out.push_bind_param::<BigInt, _>(ends_at)?;
     out.push_sql(" AND capacity - confirmed >= ");
     out.push_bind_param::<Integer, _>(seats)?;
+    if approval_only {
+        // A create books by approval only where every hour does; first-come hours take
+        // their seats another way (`repos::first_come`).
+        out.push_sql(" AND booking_mode = 'approval'");
+    }
     out.push_sql(") = ");
     out.push_bind_param::<BigInt, _>(hours)?;
     Ok(())

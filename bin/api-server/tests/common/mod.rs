@@ -5,8 +5,12 @@
     reason = "each test binary uses a different subset of these helpers"
 )]
 
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::{Role, User, UserId, Username};
 use integration_tests::db::TestDb;
 use integration_tests::redis::TestRedis;
+use ports::Tokens;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -141,4 +145,46 @@ pub async fn start_as_given(commands: impl IntoIterator<Item = Command>) -> Vec<
         assert!(ready, "{} did not come up", s.base);
     }
     servers
+}
+
+#[derive(diesel::QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Inserts `n` users of `role` straight into the database (argon2 for thousands of sign-ups
+/// would only measure hashing) and mints their tokens with the test profile's secret, in the
+/// order of their ids.
+pub async fn users(conn: &mut AsyncPgConnection, role: &str, n: i64) -> Vec<String> {
+    let ids: Vec<Id> = diesel::sql_query(
+        "INSERT INTO users (username, username_key, password_hash, role, created_at) \
+         SELECT $1 || g, $1 || g, 'not-a-hash', $1, 0 FROM generate_series(1, $2) g RETURNING id",
+    )
+    .bind::<Text, _>(role)
+    .bind::<BigInt, _>(n)
+    .load(conn)
+    .await
+    .expect("users inserted");
+    let tokens = http_api::security::JwtTokens::new(
+        settings::DEVELOPMENT_JWT_SECRET.as_bytes(),
+        time::Duration::hours(1),
+    );
+    let now = time::OffsetDateTime::now_utc();
+    ids.into_iter()
+        .map(|Id { id }| {
+            let user = User {
+                id: UserId(id),
+                username: Username::parse("placeholder").expect("name"),
+                role: if role == "admin" {
+                    Role::Admin
+                } else {
+                    Role::User
+                },
+                created_at: now,
+                session_version: 0,
+            };
+            tokens.issue(&user, now).expect("token").token
+        })
+        .collect()
 }

@@ -2,10 +2,10 @@
 
 use crate::group_commit::{GroupCommit, WriteBatch};
 use domain::audit::AuditNote;
-use domain::{Reservation, ReservationId};
+use domain::{BookingMode, HourRange, Reservation, ReservationId, ServiceOffset};
 use ports::{
     BackendError, ChangeReservationError, Clock, CreateReservationError, NewReservation,
-    ReservationRepository,
+    ReservationRepository, SharedCache,
 };
 use std::sync::Arc;
 
@@ -16,16 +16,30 @@ pub(super) type Changed = Result<Reservation, ChangeReservationError>;
 const MOST_PER_WRITE: usize = 200;
 
 /// Creates that arrive together are stored together (`ReservationRepository::create_many`).
+/// First-come creates change counters or waitlists: their dates are retagged once per batch,
+/// before any of it is answered.
 pub(super) fn creates(
     reservations: Arc<dyn ReservationRepository>,
+    cache: Arc<dyn SharedCache>,
+    offset: ServiceOffset,
 ) -> Arc<GroupCommit<NewReservation, Created>> {
     let write: WriteBatch<NewReservation, Created> = Arc::new(move |asks| {
-        let reservations = reservations.clone();
+        let (reservations, cache) = (reservations.clone(), cache.clone());
         Box::pin(async move {
-            match <[_; 1]>::try_from(asks) {
+            let made = match <[_; 1]>::try_from(asks) {
                 Ok([one]) => vec![reservations.create(one).await],
                 Err(many) => reservations.create_many(many).await,
+            };
+            let first_come: Vec<&HourRange> = made
+                .iter()
+                .filter_map(|m| m.as_ref().ok())
+                .filter(|r| r.mode == BookingMode::FirstCome)
+                .map(|r| &r.range)
+                .collect();
+            if !first_come.is_empty() {
+                super::retag(cache.as_ref(), &super::days_of(&first_come, offset)).await;
             }
+            made
         })
     });
     GroupCommit::new(

@@ -8,6 +8,12 @@
 //!
 //! Every change of seat counters gives the dates it touched new availability tags before it is
 //! answered, so the writer's next availability read is never older than its own answer.
+//!
+//! In first-come hours a request takes its seats at once or joins the waitlist (the storage
+//! decides under its slot locks, by `domain::first_come`), and every release of seats promotes
+//! the waiting reservations that fit, in the same transaction. Every read shows a reservation
+//! as it stands now: a waiting one past its booking window reads as expired (slot-generator
+//! stores that on its run), and a waiting one carries its place in line.
 
 use crate::audit;
 use crate::auth::AuthService;
@@ -26,11 +32,21 @@ use domain::{
     Role, Seats, UserId,
 };
 use ports::{
-    ChangeReservationError, Clock, DistributedLock, NewReservation, ReservationFilter,
-    ReservationOrder, ReservationRepository, SharedCache,
+    ChangeReservationError, Clock, DistributedLock, NewReservation, Release, Released,
+    ReservationFilter, ReservationOrder, ReservationRepository, SharedCache,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
+
+/// What a reservation request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservationRequest {
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub seats: i64,
+    /// In first-come hours: wait for seats when an hour is short, instead of being refused.
+    pub waitlist: bool,
+}
 
 /// A partial edit: absent fields keep their current value.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,6 +91,41 @@ fn lock_key(id: ReservationId) -> String {
     format!("reservation:{id}")
 }
 
+/// The calendar dates (in the service offset) that `ranges` touch.
+fn days_of(ranges: &[&HourRange], offset: domain::ServiceOffset) -> Vec<Date> {
+    let mut days: Vec<Date> = Vec::with_capacity(2);
+    for range in ranges {
+        let last_hour = range.end() - domain::SLOT_LENGTH;
+        for day in [range.start(), last_hour].map(|t| offset.date_of(t)) {
+            if !days.contains(&day) {
+                days.push(day);
+            }
+        }
+    }
+    days
+}
+
+/// Gives `days` new availability tags; a failure is logged (see `counters_changed`).
+async fn retag(cache: &dyn SharedCache, days: &[Date]) {
+    if let Err(e) = cache.days_changed(days).await {
+        tracing::warn!(error = %e, "could not retag availability after a counter change");
+    }
+}
+
+/// Stores as expired every waiting reservation whose booking window has closed at `now`; for
+/// callers that hold only the repository (the slot-generator binary).
+///
+/// # Errors
+/// `Backend` only.
+pub async fn expire_closed_waitlists(
+    reservations: &dyn ReservationRepository,
+    now: OffsetDateTime,
+    window: &domain::BookingWindow,
+) -> Result<Vec<ReservationId>, AppError> {
+    let closed_before = Release::at(now, window).bookable_from;
+    Ok(reservations.expire_waiting(closed_before, now).await?)
+}
+
 /// The owner routes never grant admin rights, whoever calls them.
 fn as_owner(actor: &Actor) -> Actor {
     Actor {
@@ -91,38 +142,44 @@ impl ReservationService {
             cache: deps.cache.clone(),
             clock: deps.clock.clone(),
             policy: deps.policy,
-            creates: commits::creates(deps.reservations.clone()),
+            creates: commits::creates(
+                deps.reservations.clone(),
+                deps.cache.clone(),
+                deps.policy.offset,
+            ),
             confirms: commits::confirms(deps.reservations.clone(), deps.clock.clone()),
         }
     }
 
-    /// Requests `seats` seats from `starts_at` to `ends_at`; the reservation stays pending until
-    /// an admin confirms it. Creates that arrive while another is being written are stored
-    /// together, with one statement and one commit. Under `key` the reservation is linked to
-    /// the request's idempotency key in the same transaction, so a retry after a crash finds it.
+    /// Requests `seats` seats from `starts_at` to `ends_at`. In approval hours the reservation
+    /// stays pending until an admin confirms it; in first-come hours it is confirmed at once,
+    /// or, when an hour is short and `waitlist` is set, waits for seats. Creates that arrive
+    /// while another is being written are stored together, with one commit. Under `key` the
+    /// reservation is linked to the request's idempotency key in the same transaction, so a
+    /// retry after a crash finds it.
     ///
     /// # Errors
-    /// `Invalid` for seats, alignment, order or window; `Conflict::SlotMissing` or
-    /// `Conflict::InsufficientCapacity`.
+    /// `Invalid` for seats, alignment, order, window or mixed booking modes;
+    /// `Conflict::SlotMissing`, `Conflict::HourFull` or `Conflict::InsufficientCapacity`.
     pub async fn create(
         &self,
         actor: &Actor,
-        starts_at: OffsetDateTime,
-        ends_at: OffsetDateTime,
-        seats: i64,
+        request: ReservationRequest,
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation, AppError> {
-        let seats = Seats::new(seats)?;
+        let seats = Seats::new(request.seats)?;
         let now = self.clock.now();
-        let range = self.bookable_range(starts_at, ends_at, now)?;
+        let range = self.bookable_range(request.starts_at, request.ends_at, now)?;
         let new = NewReservation {
             user_id: actor.user_id,
             range,
             seats,
             now,
             idempotency_key: key.map(|k| k.as_str().to_owned()),
+            waitlist: request.waitlist,
         };
-        Ok(self.creates.submit(new).await?)
+        let made = self.creates.submit(new).await?;
+        self.presented(made).await
     }
 
     /// The actor's own reservations, newest first.
@@ -138,13 +195,15 @@ impl ReservationService {
             user_id: Some(actor.user_id),
             ..ReservationFilter::default()
         };
-        Ok(self.reservations.list(filter, page).await?)
+        let listed = self.reservations.list(filter, page).await?;
+        self.presented_page(listed).await
     }
 
     /// # Errors
     /// `NotFound` for unknown ids and other users' reservations alike.
     pub async fn get_own(&self, actor: &Actor, id: ReservationId) -> Result<Reservation, AppError> {
-        self.load_visible(&as_owner(actor), id).await
+        let found = self.load_visible(&as_owner(actor), id).await?;
+        self.presented(found).await
     }
 
     /// Edits the actor's own pending reservation.
@@ -187,13 +246,22 @@ impl ReservationService {
             },
             None => None,
         };
+        if matches!(
+            query.status,
+            Some(ReservationStatus::Waitlisted | ReservationStatus::Expired)
+        ) {
+            // A filter on the waitlist's states must see them as they stand now: the waiting
+            // reservations whose window has closed are stored as expired first.
+            self.expire_closed_waitlists().await?;
+        }
         let filter = ReservationFilter {
             user_id: query.user_id,
             status: query.status,
             overlapping,
             order: query.order,
         };
-        Ok(self.reservations.list(filter, page).await?)
+        let listed = self.reservations.list(filter, page).await?;
+        self.presented_page(listed).await
     }
 
     /// # Errors
@@ -204,7 +272,8 @@ impl ReservationService {
         id: ReservationId,
     ) -> Result<Reservation, AppError> {
         AuthService::require_admin(actor)?;
-        self.load_visible(actor, id).await
+        let found = self.load_visible(actor, id).await?;
+        self.presented(found).await
     }
 
     /// Edits a pending or confirmed reservation; a confirmed one moves its seats atomically.
@@ -241,9 +310,9 @@ impl ReservationService {
         let outcome = self.confirm_as_admin(actor, id).await;
         let label = match &outcome {
             Ok(_) => "confirmed",
-            Err(AppError::Conflict(crate::error::Conflict::InsufficientCapacity)) => {
-                "insufficient_capacity"
-            }
+            Err(AppError::Conflict(
+                crate::error::Conflict::InsufficientCapacity | crate::error::Conflict::HourFull(_),
+            )) => "insufficient_capacity",
             Err(AppError::Conflict(crate::error::Conflict::SlotMissing)) => "slot_missing",
             Err(AppError::Conflict(_)) => "not_pending",
             Err(AppError::NotFound(_)) => "not_found",
@@ -282,18 +351,7 @@ impl ReservationService {
     /// Gives the dates of `ranges` new availability tags. A failure is logged, not answered:
     /// the change is committed, and readers that cannot reach the cache read the database.
     async fn counters_changed(&self, ranges: &[&HourRange]) {
-        let mut days: Vec<Date> = Vec::with_capacity(2);
-        for range in ranges {
-            let last_hour = range.end() - domain::SLOT_LENGTH;
-            for day in [range.start(), last_hour].map(|t| self.policy.offset.date_of(t)) {
-                if !days.contains(&day) {
-                    days.push(day);
-                }
-            }
-        }
-        if let Err(e) = self.cache.days_changed(&days).await {
-            tracing::warn!(error = %e, "could not retag availability after a counter change");
-        }
+        retag(self.cache.as_ref(), &days_of(ranges, self.policy.offset)).await;
     }
 
     async fn edit(
@@ -327,10 +385,10 @@ impl ReservationService {
                     let note = note.ok_or(AppError::Forbidden)?;
                     let moved = self
                         .reservations
-                        .move_confirmed(id, range, seats, now, note)
+                        .move_confirmed(id, range, seats, self.release(now), note)
                         .await?;
-                    self.counters_changed(&[&current.range, &moved.range]).await;
-                    moved
+                    self.released(&current, &moved).await;
+                    moved.reservation
                 }
             };
             Ok(updated)
@@ -340,9 +398,12 @@ impl ReservationService {
 
     async fn cancel(&self, actor: Actor, id: ReservationId) -> Result<(), AppError> {
         with_lock(self.lock.as_ref(), &lock_key(id), async {
-            let current = self.load_visible(&actor, id).await?;
-            current.check_cancel(&actor)?;
             let now = self.clock.now();
+            let current = self
+                .load_visible(&actor, id)
+                .await?
+                .as_of(now, &self.policy.window);
+            current.check_cancel(&actor, now, &self.policy.window)?;
             let note = audit::by_admin(&actor, now, AuditAction::ReservationCancelled, Some(id.0))
                 .map(|note| {
                     note.change(
@@ -351,15 +412,91 @@ impl ReservationService {
                         ReservationStatus::Cancelled.as_str(),
                     )
                 });
-            self.reservations
-                .cancel(id, current.status, now, note)
+            let cancelled = self
+                .reservations
+                .cancel(id, current.status, self.release(now), note)
                 .await?;
-            if current.status == ReservationStatus::Confirmed {
-                self.counters_changed(&[&current.range]).await;
+            // A pending reservation holds no seats and is on no waitlist: nothing to retag.
+            if current.status != ReservationStatus::Pending {
+                self.released(&current, &cancelled).await;
             }
             Ok(())
         })
         .await
+    }
+
+    /// What a change that may free seats needs to promote waiting reservations into them: the
+    /// earliest start still inside the booking window.
+    fn release(&self, now: OffsetDateTime) -> Release {
+        Release::at(now, &self.policy.window)
+    }
+
+    /// Retags the dates a release touched: the changed reservation's old and new hours, and
+    /// the hours of every reservation it promoted.
+    async fn released(&self, before: &Reservation, after: &Released) {
+        let mut ranges = vec![&before.range, &after.reservation.range];
+        ranges.extend(after.promoted.iter().map(|r| &r.range));
+        self.counters_changed(&ranges).await;
+        for promoted in &after.promoted {
+            tracing::info!(
+                reservation = promoted.id.0,
+                "waitlisted reservation promoted"
+            );
+        }
+    }
+
+    /// Stores as expired every waiting reservation whose booking window has closed (the
+    /// slot-generator's cron run; reads apply the same rule on their own).
+    ///
+    /// # Errors
+    /// `Backend` only.
+    pub async fn expire_closed_waitlists(&self) -> Result<Vec<ReservationId>, AppError> {
+        expire_closed_waitlists(
+            self.reservations.as_ref(),
+            self.clock.now(),
+            &self.policy.window,
+        )
+        .await
+    }
+
+    /// A reservation as it stands now, with its place in line if it waits.
+    async fn presented(&self, reservation: Reservation) -> Result<Reservation, AppError> {
+        let mut one = [reservation];
+        self.place_in_line(&mut one).await?;
+        let [reservation] = one;
+        Ok(reservation)
+    }
+
+    async fn presented_page(
+        &self,
+        mut page: Page<Reservation>,
+    ) -> Result<Page<Reservation>, AppError> {
+        self.place_in_line(&mut page.items).await?;
+        Ok(page)
+    }
+
+    /// Applies the booking window to waiting reservations and fills in their positions, with
+    /// one read for the lot (none when nothing waits).
+    async fn place_in_line(&self, reservations: &mut [Reservation]) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let mut waiting = Vec::new();
+        for r in reservations.iter_mut() {
+            *r = r.clone().as_of(now, &self.policy.window);
+            if r.status == ReservationStatus::Waitlisted {
+                waiting.push(r.id);
+            }
+        }
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        let positions = self.reservations.waitlist_positions(waiting).await?;
+        for r in reservations.iter_mut() {
+            r.waitlist_position = positions
+                .iter()
+                .find(|(id, _)| *id == r.id)
+                .map(|(_, position)| *position);
+        }
+        Ok(())
     }
 
     async fn load_visible(

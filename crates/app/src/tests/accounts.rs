@@ -149,7 +149,12 @@ async fn deleting_own_account_goes_through_the_repository_with_now() {
     let mut m = Mocks::default();
     m.users
         .expect_delete()
-        .withf(|id, now, note| *id == OWNER.user_id && *now == NOW && note.is_none())
+        .withf(|id, release, note| {
+            *id == OWNER.user_id
+                && release.now == NOW
+                && release.bookable_from == NOW + Duration::days(3)
+                && note.is_none()
+        })
         .times(1)
         .returning(|_, _, _| Ok(()));
     m.expect_session_push(1);

@@ -12,8 +12,8 @@ mod vouchers;
 
 use crate::{BookingPolicy, Deps, Services};
 use domain::{
-    Actor, HourRange, Reservation, ReservationId, ReservationStatus, Role, Seats, ServiceOffset,
-    User, UserId, Username,
+    Actor, BookingMode, HourRange, Reservation, ReservationId, ReservationStatus, Role, Seats,
+    ServiceOffset, User, UserId, Username,
 };
 use ports::mocks::*;
 use ports::LockLease;
@@ -171,7 +171,17 @@ pub fn reservation(id: i64, status: ReservationStatus) -> Reservation {
             .expect("range"),
         seats: Seats::new(5).expect("seats"),
         status,
+        mode: BookingMode::Approval,
+        waitlist_position: None,
         created_at: NOW,
         updated_at: NOW,
+    }
+}
+
+/// A release that promoted nobody.
+pub fn released(reservation: Reservation) -> ports::Released {
+    ports::Released {
+        reservation,
+        promoted: Vec::new(),
     }
 }

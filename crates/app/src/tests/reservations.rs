@@ -1,11 +1,21 @@
 use super::*;
 use crate::error::{AppError, Conflict, Invalid};
-use crate::{AdminReservationQuery, ReservationPatch};
+use crate::{AdminReservationQuery, ReservationPatch, ReservationRequest};
 use domain::{PageRequest, SeatsError, TransitionError, WindowError};
 use ports::{BackendError, ChangeReservationError, CreateReservationError, LockError};
 use ReservationStatus::*;
 
 const START: OffsetDateTime = datetime!(2026-11-30 10:00 UTC);
+
+/// An approval-style request (no waitlist).
+fn ask(starts_at: OffsetDateTime, ends_at: OffsetDateTime, seats: i64) -> ReservationRequest {
+    ReservationRequest {
+        starts_at,
+        ends_at,
+        seats,
+        waitlist: false,
+    }
+}
 
 fn stored(m: &mut Mocks, r: Reservation) {
     let id = r.id;
@@ -26,7 +36,7 @@ async fn create_stores_a_pending_reservation_for_the_actor() {
     let r = m
         .services()
         .reservations
-        .create(&OWNER, START, START + Duration::hours(2), 5, None)
+        .create(&OWNER, ask(START, START + Duration::hours(2), 5), None)
         .await
         .expect("created");
     assert_eq!(r.status, Pending);
@@ -37,20 +47,18 @@ async fn create_checks_rules_before_touching_storage() {
     let s = Mocks::default().services().reservations;
     let end = START + Duration::HOUR;
     assert!(matches!(
-        s.create(&OWNER, START, end, 0, None).await,
+        s.create(&OWNER, ask(START, end, 0), None).await,
         Err(AppError::Invalid(Invalid::Seats(SeatsError::TooFew)))
     ));
     assert!(matches!(
-        s.create(&OWNER, START + Duration::minutes(30), end, 1, None)
+        s.create(&OWNER, ask(START + Duration::minutes(30), end, 1), None)
             .await,
         Err(AppError::Invalid(Invalid::Range(_)))
     ));
     assert!(matches!(
         s.create(
             &OWNER,
-            NOW + Duration::days(1),
-            NOW + Duration::days(2),
-            1,
+            ask(NOW + Duration::days(1), NOW + Duration::days(2), 1),
             None
         )
         .await,
@@ -58,7 +66,8 @@ async fn create_checks_rules_before_touching_storage() {
     ));
     let soon = datetime!(2026-11-25 10:00 UTC);
     assert!(matches!(
-        s.create(&OWNER, soon, soon + Duration::HOUR, 1, None).await,
+        s.create(&OWNER, ask(soon, soon + Duration::HOUR, 1), None)
+            .await,
         Err(AppError::Invalid(Invalid::Window(
             WindowError::StartsTooSoon { .. }
         )))
@@ -69,7 +78,7 @@ async fn create_checks_rules_before_touching_storage() {
 async fn create_maps_missing_slots_and_full_slots_to_conflicts() {
     let mut m = Mocks::default();
     let mut answers = vec![
-        CreateReservationError::InsufficientCapacity,
+        CreateReservationError::InsufficientCapacity { short_hour: None },
         CreateReservationError::SlotMissing,
     ];
     m.reservations
@@ -79,11 +88,11 @@ async fn create_maps_missing_slots_and_full_slots_to_conflicts() {
     let s = m.services().reservations;
     let end = START + Duration::HOUR;
     assert!(matches!(
-        s.create(&OWNER, START, end, 1, None).await,
+        s.create(&OWNER, ask(START, end, 1), None).await,
         Err(AppError::Conflict(Conflict::SlotMissing))
     ));
     assert!(matches!(
-        s.create(&OWNER, START, end, 1, None).await,
+        s.create(&OWNER, ask(START, end, 1), None).await,
         Err(AppError::Conflict(Conflict::InsufficientCapacity))
     ));
 }
@@ -244,7 +253,7 @@ async fn owner_cancels_own_pending_reservation() {
         .expect_cancel()
         .withf(|id, expected, _, note| id.0 == 7 && *expected == Pending && note.is_none())
         .times(1)
-        .returning(|_, _, _, _| Ok(reservation(7, Cancelled)));
+        .returning(|_, _, _, _| Ok(released(reservation(7, Cancelled))));
     m.services()
         .reservations
         .cancel_own(&OWNER, ReservationId(7))
@@ -284,7 +293,7 @@ async fn owner_cannot_cancel_a_confirmed_reservation_but_admin_can() {
                 })
         })
         .times(1)
-        .returning(|_, _, _, _| Ok(reservation(7, Cancelled)));
+        .returning(|_, _, _, _| Ok(released(reservation(7, Cancelled))));
     m.expect_days_changed(vec![time::macros::date!(2026 - 11 - 30)]);
     m.services()
         .reservations
@@ -458,7 +467,7 @@ async fn a_failed_release_does_not_hide_the_outcome() {
         .returning(|_| Err(LockError::Backend(BackendError::msg("redis gone"))));
     m.reservations
         .expect_cancel()
-        .returning(|_, _, _, _| Ok(reservation(7, Cancelled)));
+        .returning(|_, _, _, _| Ok(released(reservation(7, Cancelled))));
     assert!(m
         .services()
         .reservations

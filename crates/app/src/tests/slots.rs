@@ -8,6 +8,8 @@ fn slot(start: OffsetDateTime, confirmed: u32) -> Slot {
     Slot {
         starts_at: start,
         load: SlotLoad::new(100, confirmed).expect("load"),
+        mode: BookingMode::Approval,
+        waitlisted: 0,
     }
 }
 
@@ -74,13 +76,14 @@ async fn ensure_horizon_asks_for_ninety_days_of_slots_from_the_next_hour() {
     let mut m = Mocks::default();
     m.slots
         .expect_ensure()
-        .withf(|h, capacity| {
+        .withf(|h, capacity, mode| {
             h.first() == datetime!(2026-11-23 10:00 UTC)
                 && h.len() == 24 * 90
                 && *capacity == 50_000
+                && *mode == BookingMode::Approval
         })
         .times(1)
-        .returning(|h, _| {
+        .returning(|h, _, _| {
             Ok(ports::EnsureReport {
                 created: h.len() as u64,
                 already_present: 0,

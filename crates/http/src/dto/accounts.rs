@@ -34,23 +34,7 @@ pub enum RoleBody {
     Admin,
 }
 
-impl From<domain::Role> for RoleBody {
-    fn from(r: domain::Role) -> Self {
-        match r {
-            domain::Role::User => RoleBody::User,
-            domain::Role::Admin => RoleBody::Admin,
-        }
-    }
-}
-
-impl From<RoleBody> for domain::Role {
-    fn from(r: RoleBody) -> Self {
-        match r {
-            RoleBody::User => domain::Role::User,
-            RoleBody::Admin => domain::Role::Admin,
-        }
-    }
-}
+mirror_enum!(RoleBody <=> domain::Role { User, Admin });
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

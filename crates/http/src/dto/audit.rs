@@ -50,6 +50,9 @@ pub enum AuditTargetKindBody {
     Book,
     Voucher,
     Claim,
+    /// The hours of a booking-mode change; `target_id` is the first hour's start, in Unix
+    /// seconds.
+    Slot,
 }
 
 /// Every action the audit trail records (documentation of the `action` filter).
@@ -61,6 +64,14 @@ pub enum AuditActionBody {
     ReservationEdited,
     #[serde(rename = "reservation.cancelled")]
     ReservationCancelled,
+    /// A waiting reservation took freed seats (no actor).
+    #[serde(rename = "reservation.promoted")]
+    ReservationPromoted,
+    /// A waiting reservation's booking window closed (no actor).
+    #[serde(rename = "reservation.expired")]
+    ReservationExpired,
+    #[serde(rename = "slot.booking_mode_changed")]
+    SlotsModeChanged,
     #[serde(rename = "user.changed")]
     UserChanged,
     #[serde(rename = "user.deleted")]

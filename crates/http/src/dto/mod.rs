@@ -4,6 +4,28 @@
 //! Request bodies reject unknown fields, and optional (PATCH) fields reject `null`: a field is
 //! either absent (keep the value) or present with a value.
 
+/// Generates both conversions between a body enum and the domain's, variant by variant.
+macro_rules! mirror_enum {
+    ($body:ident <=> $domain:ty { $($variant:ident),+ $(,)? }) => {
+        impl From<$domain> for $body {
+            fn from(v: $domain) -> Self {
+                type Domain = $domain;
+                match v {
+                    $(Domain::$variant => Self::$variant,)+
+                }
+            }
+        }
+
+        impl From<$body> for $domain {
+            fn from(v: $body) -> Self {
+                match v {
+                    $($body::$variant => Self::$variant,)+
+                }
+            }
+        }
+    };
+}
+
 mod accounts;
 mod audit;
 mod auth;
@@ -17,9 +39,10 @@ pub use audit::{AuditActionBody, AuditEntryBody, AuditTargetKindBody};
 pub use auth::{Credentials, TokenBody};
 pub use health::HealthBody;
 pub use reservations::{
-    IdempotencyKeyHeader, NewReservationBody, ReservationBody, ReservationPatchBody, StatusBody,
+    BookingModeBody, IdempotencyKeyHeader, NewReservationBody, ReservationBody,
+    ReservationPatchBody, StatusBody,
 };
-pub use slots::{DaySlotsBody, SlotBody};
+pub use slots::{DaySlotsBody, SlotBody, SlotModeBody, SlotModeChangedBody};
 pub use vouchers::{
     BookBody, ClaimBody, EventBody, EventsBody, NewBookBody, NewVoucherBody, RedemptionBody,
     VoucherBody, VoucherPatchBody, VoucherStatusBody, VoucherSwitchBody,

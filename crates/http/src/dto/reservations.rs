@@ -20,6 +20,22 @@ pub struct NewReservationBody {
     #[serde(deserialize_with = "whole")]
     #[schema(example = 20, minimum = 1, maximum = 50000)]
     pub seats: i64,
+    /// First-come hours only: when an hour is short, wait for seats (201, `waitlisted`) instead
+    /// of being refused (409). Ignored on approval hours.
+    #[serde(default)]
+    #[schema(default = false)]
+    pub waitlist: bool,
+}
+
+impl From<&NewReservationBody> for app::ReservationRequest {
+    fn from(b: &NewReservationBody) -> Self {
+        Self {
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            seats: b.seats,
+            waitlist: b.waitlist,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -46,33 +62,36 @@ impl From<ReservationPatchBody> for app::ReservationPatch {
     }
 }
 
+/// `pending` and `confirmed` by approval; first-come reservations are `confirmed` at once or
+/// `waitlisted`, and a waiting one becomes `expired` when the booking window closes for it.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusBody {
     Pending,
     Confirmed,
     Cancelled,
+    Waitlisted,
+    Expired,
 }
 
-impl From<domain::ReservationStatus> for StatusBody {
-    fn from(s: domain::ReservationStatus) -> Self {
-        match s {
-            domain::ReservationStatus::Pending => StatusBody::Pending,
-            domain::ReservationStatus::Confirmed => StatusBody::Confirmed,
-            domain::ReservationStatus::Cancelled => StatusBody::Cancelled,
-        }
-    }
+mirror_enum!(StatusBody <=> domain::ReservationStatus {
+    Pending,
+    Confirmed,
+    Cancelled,
+    Waitlisted,
+    Expired,
+});
+
+/// How an hour books: `approval` (pending until an admin confirms) or `first_come` (seats at
+/// once, or a waitlist).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingModeBody {
+    Approval,
+    FirstCome,
 }
 
-impl From<StatusBody> for domain::ReservationStatus {
-    fn from(s: StatusBody) -> Self {
-        match s {
-            StatusBody::Pending => domain::ReservationStatus::Pending,
-            StatusBody::Confirmed => domain::ReservationStatus::Confirmed,
-            StatusBody::Cancelled => domain::ReservationStatus::Cancelled,
-        }
-    }
-}
+mirror_enum!(BookingModeBody <=> domain::BookingMode { Approval, FirstCome });
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReservationBody {
@@ -84,6 +103,12 @@ pub struct ReservationBody {
     pub ends_at: OffsetDateTime,
     pub seats: u32,
     pub status: StatusBody,
+    /// How its hours booked when it was made.
+    pub booking_mode: BookingModeBody,
+    /// A waiting reservation's place in line for its first hour (1 is next); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub waitlist_position: Option<u32>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -99,6 +124,8 @@ impl From<Reservation> for ReservationBody {
             ends_at: r.range.end(),
             seats: r.seats.get(),
             status: r.status.into(),
+            booking_mode: r.mode.into(),
+            waitlist_position: r.waitlist_position,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

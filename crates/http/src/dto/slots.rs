@@ -1,7 +1,9 @@
 //! The slots of a date.
 
+use super::BookingModeBody;
+use domain::BookingMode;
 use ports::Slot;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
@@ -14,6 +16,10 @@ pub struct SlotBody {
     pub capacity: u32,
     pub confirmed: u32,
     pub remaining: u32,
+    pub booking_mode: BookingModeBody,
+    /// First-come hours only: the waiting reservations that cover the hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waitlisted: Option<u32>,
 }
 
 impl From<Slot> for SlotBody {
@@ -24,6 +30,8 @@ impl From<Slot> for SlotBody {
             capacity: s.load.capacity(),
             confirmed: s.load.confirmed(),
             remaining: s.load.remaining(),
+            booking_mode: s.mode.into(),
+            waitlisted: (s.mode == BookingMode::FirstCome).then_some(s.waitlisted),
         }
     }
 }
@@ -42,4 +50,23 @@ impl From<app::DaySlots> for DaySlotsBody {
             slots: d.slots.into_iter().map(SlotBody::from).collect(),
         }
     }
+}
+
+/// `PATCH /admin/exam-slots`: the hours starting at or after `from` and before `to`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlotModeBody {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-12-01T00:00:00Z")]
+    pub from: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(example = "2026-12-02T00:00:00Z")]
+    pub to: OffsetDateTime,
+    pub booking_mode: BookingModeBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlotModeChangedBody {
+    /// How many hours changed mode (hours already in that mode are not counted).
+    pub updated: u64,
 }

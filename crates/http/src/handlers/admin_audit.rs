@@ -66,7 +66,7 @@ pub async fn admin_list_audit(
         .map(|k| {
             TargetKind::parse(&k).ok_or_else(|| {
                 ApiError::Malformed(format!(
-                    "unknown target_kind '{k}': reservation, user, book, voucher or claim"
+                    "unknown target_kind '{k}': reservation, user, book, voucher, claim or slot"
                 ))
             })
         })

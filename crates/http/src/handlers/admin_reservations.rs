@@ -46,7 +46,7 @@ fn order(text: Option<&str>) -> Result<ReservationOrder, ApiError> {
 #[utoipa::path(
     tag = "admin",
     params(
-        ("status" = Option<StatusBody>, Query, description = "pending, confirmed or cancelled"),
+        ("status" = Option<StatusBody>, Query, description = "pending, confirmed, cancelled, waitlisted or expired"),
         ("user_id" = Option<i64>, Query, description = "Owner id"),
         ("date" = Option<String>, Query, format = Date, description = "YYYY-MM-DD: reservations overlapping that date"),
         ("order" = inline(Option<OrderParam>), Query, description = "newest (default): newest first; oldest: oldest first, as a queue (by creation time, then id)"),

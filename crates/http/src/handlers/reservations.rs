@@ -15,10 +15,10 @@ use domain::ReservationId;
     request_body = NewReservationBody,
     params(IdempotencyKeyHeader),
     responses(
-        (status = 201, description = "The pending reservation (a replay carries `Idempotent-Replayed: true`)", body = ReservationBody),
+        (status = 201, description = "The reservation: `pending` on approval hours; on first-come hours `confirmed`, or `waitlisted` with its `waitlist_position` (a replay carries `Idempotent-Replayed: true`)", body = ReservationBody),
         (status = 400, description = "Malformed body (bad JSON, types, times without offset, unknown fields) or Idempotency-Key", body = Problem),
-        (status = 409, description = "insufficient_capacity or slot_missing: a covered slot has fewer seats left than asked, or none exists; idempotency_key_in_progress: a request with this key is still being answered", body = Problem),
-        (status = 422, description = "invalid_time_range, outside_booking_window or invalid_seats: breaks a rule; idempotency_key_reused: the key was used for another request", body = Problem),
+        (status = 409, description = "insufficient_capacity or slot_missing: a covered slot has fewer seats left than asked (the detail names the first short hour), or none exists; idempotency_key_in_progress: a request with this key is still being answered", body = Problem),
+        (status = 422, description = "invalid_time_range, outside_booking_window or invalid_seats: breaks a rule; mixed_booking_modes: the covered hours do not all book the same way; idempotency_key_reused: the key was used for another request", body = Problem),
     )
 )]
 #[post("/reservations")]
@@ -34,7 +34,7 @@ pub async fn create_reservation(
     let work = async |key: Option<app::IdempotencyKey>| {
         let r = svc
             .reservations
-            .create(&actor, b.starts_at, b.ends_at, b.seats, key.as_ref())
+            .create(&actor, (&b).into(), key.as_ref())
             .await?;
         Ok(HttpResponse::Created().json(ReservationBody::from(r)))
     };

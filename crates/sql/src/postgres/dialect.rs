@@ -4,7 +4,8 @@
 use super::Db;
 use crate::dialect::SqlDialect;
 use crate::rows::{
-    seats_i32, secs, BatchClaimRow, ClaimedId, InsertedRow, ReservationRow, SlotRow,
+    seats_i32, secs, BatchClaimRow, ClaimedId, InsertedRow, NewReservationRow, ReservationRow,
+    SlotRow,
 };
 use crate::schema::{exam_slots, reservations};
 use diesel::prelude::*;
@@ -155,17 +156,11 @@ impl SqlDialect for Postgres {
 
     /// Gives back seats per slot start (ascending), locking the slots in that order first; one
     /// statement for all the slots.
-    async fn free_per_slot(conn: &mut Db, freed: Vec<(i64, i32)>) -> QueryResult<()> {
-        let (starts, seats): (Vec<i64>, Vec<i32>) = freed.into_iter().unzip();
-        exam_slots::table
-            .filter(exam_slots::starts_at.eq_any(&starts))
-            .select(exam_slots::starts_at)
-            .order(exam_slots::starts_at)
-            .for_update()
-            .load::<i64>(conn)
-            .await?;
+    async fn add_per_slot(conn: &mut Db, deltas: Vec<(i64, i32)>) -> QueryResult<()> {
+        let (starts, seats): (Vec<i64>, Vec<i32>) = deltas.into_iter().unzip();
+        Self::lock_slots(conn, starts.clone()).await?;
         diesel::sql_query(
-            "UPDATE exam_slots s SET confirmed = s.confirmed - d.seats \
+            "UPDATE exam_slots s SET confirmed = s.confirmed + d.seats \
              FROM (SELECT unnest($1) AS starts_at, unnest($2) AS seats) d \
              WHERE s.starts_at = d.starts_at",
         )
@@ -174,6 +169,38 @@ impl SqlDialect for Postgres {
         .execute(conn)
         .await?;
         Ok(())
+    }
+
+    async fn lock_slots(conn: &mut Db, starts: Vec<i64>) -> QueryResult<Vec<SlotRow>> {
+        exam_slots::table
+            .filter(exam_slots::starts_at.eq_any(starts))
+            .order(exam_slots::starts_at)
+            .select(SlotRow::as_select())
+            .for_update()
+            .load(conn)
+            .await
+    }
+
+    async fn insert_reservations(
+        conn: &mut Db,
+        rows: &[NewReservationRow],
+    ) -> QueryResult<Vec<ReservationRow>> {
+        let rows: Vec<InsertedRow> = super::statements::InsertReservations {
+            user_ids: rows.iter().map(|r| r.user_id).collect(),
+            starts_at: rows.iter().map(|r| r.starts_at).collect(),
+            ends_at: rows.iter().map(|r| r.ends_at).collect(),
+            seats: rows.iter().map(|r| r.seats).collect(),
+            statuses: rows.iter().map(|r| r.status.to_owned()).collect(),
+            modes: rows.iter().map(|r| r.booking_mode.to_owned()).collect(),
+            keys: rows.iter().map(|r| r.idempotency_key.clone()).collect(),
+            now: rows.iter().map(|r| r.now).collect(),
+        }
+        .load(conn)
+        .await?;
+        let mut rows: Vec<(i64, ReservationRow)> =
+            rows.into_iter().map(InsertedRow::split).collect();
+        rows.sort_by_key(|(ord, _)| *ord);
+        Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
 
     /// Inserts the slots that do not exist yet, in one statement; returns how many were new.

@@ -54,7 +54,8 @@ impl QueryFragment<diesel::pg::Pg> for InsertBatchIfRoom {
                  FROM asked a \
                  WHERE (SELECT COUNT(*) FROM exam_slots s \
                         WHERE s.starts_at >= a.starts_at AND s.starts_at < a.ends_at \
-                          AND s.capacity - s.confirmed >= a.seats) \
+                          AND s.capacity - s.confirmed >= a.seats \
+                          AND s.booking_mode = 'approval') \
                        = (a.ends_at - a.starts_at) / 3600",
         );
         out.push_sql(RETURNING);
@@ -65,7 +66,7 @@ impl QueryFragment<diesel::pg::Pg> for InsertBatchIfRoom {
                  WHERE a.key IS NOT NULL AND k.user_id = a.user_id AND k.key = a.key \
              ) \
              SELECT i.id, i.user_id, i.starts_at, i.ends_at, i.seats, i.status, i.created_at, \
-                    i.updated_at, a.ord \
+                    i.updated_at, i.booking_mode, a.ord \
              FROM inserted i JOIN asked a ON a.id = i.id",
         );
         Ok(())
@@ -107,7 +108,7 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
         out.push_sql(HAS_ROOM_ON_ITS_OWN);
         out.push_sql(
             " RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
-                       r.updated_at \
+                       r.updated_at, r.booking_mode \
              ), audited AS ( \
                  INSERT INTO audit_log \
                      (at, actor_id, client_addr, action, target_kind, target_id, changes) \
@@ -143,7 +144,7 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmInOneStatement {
                  RETURNING s.starts_at \
              ) \
              SELECT f.id, f.user_id, f.starts_at, f.ends_at, f.seats, f.status, f.created_at, \
-                    f.updated_at, \
+                    f.updated_at, f.booking_mode, \
                     1 / (CASE WHEN (SELECT COUNT(*) FROM taken) = (f.ends_at - f.starts_at) / 3600 \
                               THEN 1 ELSE 0 END) AS every_slot_took_the_seats \
              FROM flipped f",
@@ -194,7 +195,7 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmBatchInOneStatement {
         out.push_sql(HAS_ROOM_ON_ITS_OWN);
         out.push_sql(
             " RETURNING r.id, r.user_id, r.starts_at, r.ends_at, r.seats, r.status, r.created_at, \
-                       r.updated_at, a.actor, a.client, a.changes \
+                       r.updated_at, r.booking_mode, a.actor, a.client, a.changes \
              ), audited AS ( \
                  INSERT INTO audit_log \
                      (at, actor_id, client_addr, action, target_kind, target_id, changes) \
@@ -219,7 +220,7 @@ impl QueryFragment<diesel::pg::Pg> for ConfirmBatchInOneStatement {
                  RETURNING s.starts_at \
              ) \
              SELECT f.id, f.user_id, f.starts_at, f.ends_at, f.seats, f.status, f.created_at, \
-                    f.updated_at, \
+                    f.updated_at, f.booking_mode, \
                     1 / (CASE WHEN (SELECT COUNT(*) FROM taken) = (SELECT COUNT(*) FROM wanted) \
                               THEN 1 ELSE 0 END) AS every_slot_took_the_seats \
              FROM flipped f",
@@ -353,6 +354,66 @@ impl QueryFragment<diesel::pg::Pg> for ClaimBatchInOneStatement {
         );
         out.push_bind_param::<BigInt, _>(&self.voucher_id)?;
         out.push_sql(" ORDER BY a.ord");
+        Ok(())
+    }
+}
+
+statement!(InsertReservations {
+    user_ids: Vec<i64>,
+    starts_at: Vec<i64>,
+    ends_at: Vec<i64>,
+    seats: Vec<i32>,
+    statuses: Vec<String>,
+    modes: Vec<String>,
+    keys: Vec<Option<String>>,
+    now: Vec<i64>,
+});
+
+/// PostgreSQL's insert of reservations whose status is decided already (the first-come ones of
+/// a batch), in one statement: each row comes back with the position (`ord`, from 1) of its
+/// ask, and each idempotency key is linked to its row by the same statement.
+impl QueryFragment<diesel::pg::Pg> for InsertReservations {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(
+            "WITH asked AS ( \
+                 SELECT nextval('reservations_id_seq'::regclass) AS id, a.* FROM unnest(",
+        );
+        out.push_bind_param::<Array<BigInt>, _>(&self.user_ids)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.starts_at)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.ends_at)?;
+        out.push_sql("::bigint[], ");
+        out.push_bind_param::<Array<Integer>, _>(&self.seats)?;
+        out.push_sql("::integer[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.statuses)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Text>, _>(&self.modes)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.keys)?;
+        out.push_sql("::text[], ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.now)?;
+        out.push_sql(
+            "::bigint[]) WITH ORDINALITY \
+                 AS a(user_id, starts_at, ends_at, seats, status, mode, key, now, ord) \
+             ), inserted AS ( \
+                 INSERT INTO reservations (id, user_id, starts_at, ends_at, seats, status, \
+                                           booking_mode, created_at, updated_at) \
+                 SELECT a.id, a.user_id, a.starts_at, a.ends_at, a.seats, a.status, a.mode, \
+                        a.now, a.now \
+                 FROM asked a",
+        );
+        out.push_sql(RETURNING);
+        out.push_sql(
+            " ), linked AS ( \
+                 UPDATE idempotency_keys k SET resource_id = i.id \
+                 FROM inserted i JOIN asked a ON a.id = i.id \
+                 WHERE a.key IS NOT NULL AND k.user_id = a.user_id AND k.key = a.key \
+             ) \
+             SELECT i.id, i.user_id, i.starts_at, i.ends_at, i.seats, i.status, i.created_at, \
+                    i.updated_at, i.booking_mode, a.ord \
+             FROM inserted i JOIN asked a ON a.id = i.id",
+        );
         Ok(())
     }
 }

@@ -23,7 +23,9 @@ pub(super) async fn confirm(
     audit: &AuditNote,
 ) -> Result<Reservation, Change> {
     let outcome = retry_tx!(confirm_in_one_statement(conn, id, now, audit).await);
-    settle(conn, id, ReservationStatus::Pending, outcome).await
+    settle(conn, id, ReservationStatus::Pending, outcome)
+        .await
+        .and_then(|row| Ok(row.into_reservation()?))
 }
 
 /// Several confirms; each answer is what one-by-one confirms would have given (see
@@ -54,7 +56,11 @@ pub(super) async fn confirm_many(
             // No batch (or it was refused whole): decided one by one.
             None => retry_tx!(confirm_in_one_statement(conn, *id, now, note).await),
         };
-        outcome.push(settle(conn, *id, ReservationStatus::Pending, one).await);
+        outcome.push(
+            settle(conn, *id, ReservationStatus::Pending, one)
+                .await
+                .and_then(|row| Ok(row.into_reservation()?)),
+        );
     }
     outcome
 }

@@ -7,7 +7,7 @@ use crate::rows::{seats_i32, secs, ReservationRow};
 use crate::schema::{exam_slots, reservations};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use domain::{HourRange, Reservation, ReservationId, ReservationStatus, Seats};
+use domain::{HourRange, ReservationId, ReservationStatus, Seats};
 use ports::ChangeReservationError;
 
 pub(super) type Change = ChangeReservationError;
@@ -68,15 +68,13 @@ pub(super) async fn explain(
     }
 }
 
-pub(super) fn finish(
-    outcome: Result<ReservationRow, TxError<Change>>,
-) -> Result<Reservation, Change> {
-    match outcome {
-        Ok(row) => Ok(row.into_reservation()?),
-        Err(TxError::Rule(e)) => Err(e),
+/// A failed transaction in the port's words.
+fn refused(e: TxError<Change>) -> Change {
+    match e {
+        TxError::Rule(e) => e,
         // The CHECK constraint is the last guard: hitting it means no room.
-        Err(TxError::Db(e)) if is_check_violation(&e) => Err(Change::InsufficientCapacity),
-        Err(TxError::Db(e)) => Err(Change::Backend(backend(e))),
+        TxError::Db(e) if is_check_violation(&e) => Change::InsufficientCapacity,
+        TxError::Db(e) => Change::Backend(backend(e)),
     }
 }
 
@@ -113,16 +111,17 @@ pub(super) async fn take_seats(
 
 /// Turns a transaction outcome into the port's answer; a refused status guard is explained
 /// from the row as it is now (not found, or which status it has).
-pub(super) async fn settle(
+pub(super) async fn settle<T>(
     conn: &mut Db,
     id: ReservationId,
     expected: ReservationStatus,
-    outcome: Result<ReservationRow, TxError<Change>>,
-) -> Result<Reservation, Change> {
+    outcome: Result<T, TxError<Change>>,
+) -> Result<T, Change> {
     match outcome {
+        Ok(done) => Ok(done),
         Err(TxError::Rule(Change::StatusChanged(_) | Change::NotFound)) => {
             Err(explain(conn, id, expected, None).await)
         }
-        other => finish(other),
+        Err(other) => Err(refused(other)),
     }
 }

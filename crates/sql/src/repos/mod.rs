@@ -42,6 +42,8 @@ mod audit;
 mod catalog;
 mod claims;
 mod confirms;
+mod creates;
+mod first_come;
 mod guards;
 mod health;
 mod idempotency;

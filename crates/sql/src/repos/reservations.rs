@@ -1,13 +1,11 @@
 //! `ReservationRepository`: the guarded counter updates.
 
-use super::guards::{
-    explain, hours, load_row, missing_or_full, refusal, settle, take_seats, Change,
-};
-use super::{audit, confirms, dialect, Db, Dialect, Store};
+use super::guards::{explain, hours, load_row, refusal, settle, take_seats, Change};
+use super::{audit, confirms, creates, first_come, Db, Dialect, Store};
 use crate::dialect::SqlDialect;
 use crate::errors::{backend, retry_tx, TxError};
 use crate::rows::{seats_i32, secs, ReservationRow};
-use crate::schema::{exam_slots, reservations};
+use crate::schema::reservations;
 use crate::statements::UpdatePendingIfRoom;
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -15,35 +13,43 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
 use domain::{HourRange, Page, PageRequest, Reservation, ReservationId, ReservationStatus, Seats};
 use ports::{
-    BackendError, CreateReservationError, NewReservation, ReservationFilter, ReservationOrder,
-    ReservationRepository,
+    BackendError, CreateReservationError, NewReservation, Release, Released, ReservationFilter,
+    ReservationOrder, ReservationRepository,
 };
 use time::OffsetDateTime;
 
-/// Gives `seats` back to every slot in `[start, end)`.
-async fn free_seats(conn: &mut Db, start: i64, end: i64, seats: i32) -> QueryResult<()> {
-    diesel::update(exam_slots::table)
-        .filter(exam_slots::starts_at.eq_any(dialect::slots_in(start, end)))
-        .set(exam_slots::confirmed.eq(exam_slots::confirmed - seats))
-        .execute(conn)
-        .await?;
-    Ok(())
+/// A change's outcome before it is read as the port's types: the changed row, and the waiting
+/// reservations promoted into the seats it freed.
+type ChangedRows = (ReservationRow, Vec<ReservationRow>);
+
+/// Gives the seats of `[start, end)` back and promotes waiting reservations into them, in the
+/// caller's transaction. The slots are locked (by the give-back) before the waitlist is read:
+/// a request that joined the waitlist under those locks has committed by then, so it is seen.
+async fn release_seats(
+    conn: &mut Db,
+    (start, end): (i64, i64),
+    seats: i32,
+    release: &Release,
+) -> QueryResult<Vec<ReservationRow>> {
+    let freed = first_come::freed_hours([(start, end)]);
+    Dialect::add_per_slot(conn, freed.iter().map(|hour| (*hour, -seats)).collect()).await?;
+    first_come::promote(conn, &freed, release).await
 }
 
 async fn cancel_tx(
     conn: &mut Db,
     id: ReservationId,
     expected: ReservationStatus,
-    now: i64,
+    release: &Release,
     audit: Option<&AuditNote>,
-) -> Result<ReservationRow, TxError<Change>> {
+) -> Result<ChangedRows, TxError<Change>> {
     conn.transaction(async move |conn| {
         let row: Option<ReservationRow> = diesel::update(reservations::table)
             .filter(reservations::id.eq(id.0))
             .filter(reservations::status.eq(expected.as_str()))
             .set((
-                reservations::status.eq("cancelled"),
-                reservations::updated_at.eq(now),
+                reservations::status.eq(ReservationStatus::Cancelled.as_str()),
+                reservations::updated_at.eq(secs(release.now)),
             ))
             .returning(ReservationRow::as_returning())
             .get_result(conn)
@@ -52,13 +58,16 @@ async fn cancel_tx(
         let Some(row) = row else {
             return Err(TxError::Rule(Change::StatusChanged(expected)));
         };
-        if expected == ReservationStatus::Confirmed {
-            free_seats(conn, row.starts_at, row.ends_at, row.seats).await?;
-        }
         if let Some(note) = audit {
             audit::write(conn, note, id.0).await?;
         }
-        Ok(row)
+        // Only confirmed seats are held: a waiting reservation leaves the line and frees none.
+        let promoted = if expected == ReservationStatus::Confirmed {
+            release_seats(conn, (row.starts_at, row.ends_at), row.seats, release).await?
+        } else {
+            Vec::new()
+        };
+        Ok((row, promoted))
     })
     .await
 }
@@ -68,9 +77,9 @@ async fn move_tx(
     id: ReservationId,
     range: HourRange,
     seats: Seats,
-    now: i64,
+    release: &Release,
     audit: &AuditNote,
-) -> Result<ReservationRow, TxError<Change>> {
+) -> Result<ChangedRows, TxError<Change>> {
     conn.transaction(async move |conn| {
         let old = Dialect::reservation_for_update(conn, id.0).await?;
         let old = old.ok_or(TxError::Rule(Change::NotFound))?;
@@ -85,7 +94,14 @@ async fn move_tx(
             (secs(range.start()), secs(range.end())),
         )
         .await?;
-        free_seats(conn, old.starts_at, old.ends_at, old.seats).await?;
+        Dialect::add_per_slot(
+            conn,
+            first_come::freed_hours([(old.starts_at, old.ends_at)])
+                .into_iter()
+                .map(|hour| (hour, -old.seats))
+                .collect(),
+        )
+        .await?;
         if !take_seats(conn, &range, seats).await? {
             return Err(TxError::Rule(refusal(conn, &range).await?));
         }
@@ -94,15 +110,29 @@ async fn move_tx(
                 reservations::starts_at.eq(secs(range.start())),
                 reservations::ends_at.eq(secs(range.end())),
                 reservations::seats.eq(seats_i32(seats)),
-                reservations::updated_at.eq(now),
+                reservations::updated_at.eq(secs(release.now)),
             ))
             .returning(ReservationRow::as_returning())
             .get_result(conn)
             .await?;
         audit::write(conn, audit, id.0).await?;
-        Ok(moved)
+        // What the old hours still have free (a shrink, or a move away) goes to the waitlist.
+        let freed = first_come::freed_hours([(old.starts_at, old.ends_at)]);
+        let promoted = first_come::promote(conn, &freed, release).await?;
+        Ok((moved, promoted))
     })
     .await
+}
+
+/// A change that committed, in the port's types.
+fn released((row, promoted): ChangedRows) -> Result<Released, Change> {
+    Ok(Released {
+        reservation: row.into_reservation()?,
+        promoted: promoted
+            .into_iter()
+            .map(ReservationRow::into_reservation)
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 #[async_trait]
@@ -118,28 +148,11 @@ impl ReservationRepository for Store {
         &self,
         asks: Vec<NewReservation>,
     ) -> Vec<Result<Reservation, CreateReservationError>> {
-        let failed = |e: BackendError| asks.iter().map(|_| Err(e.clone().into())).collect();
         let mut conn = match self.conn().await {
             Ok(conn) => conn,
-            Err(e) => return failed(e),
+            Err(e) => return asks.iter().map(|_| Err(e.clone().into())).collect(),
         };
-        let made = match Dialect::insert_batch_if_room(&mut conn, &asks).await {
-            Ok(made) => made,
-            Err(e) => return failed(backend(e)),
-        };
-        let mut outcomes = Vec::with_capacity(asks.len());
-        for (ask, row) in asks.iter().zip(made) {
-            outcomes.push(match row {
-                Some(row) => row.into_reservation().map_err(Into::into),
-                // The guard refused: a covered slot is missing, or has too few seats left.
-                None => match missing_or_full(&mut conn, &ask.range).await {
-                    Ok(true) => Err(CreateReservationError::SlotMissing),
-                    Ok(false) => Err(CreateReservationError::InsufficientCapacity),
-                    Err(e) => Err(backend(e).into()),
-                },
-            });
-        }
-        outcomes
+        creates::create_many(&mut conn, asks).await
     }
 
     async fn get(&self, id: ReservationId) -> Result<Option<Reservation>, BackendError> {
@@ -253,13 +266,14 @@ impl ReservationRepository for Store {
         &self,
         id: ReservationId,
         expected: ReservationStatus,
-        now: OffsetDateTime,
+        release: Release,
         audit: Option<AuditNote>,
-    ) -> Result<Reservation, Change> {
+    ) -> Result<Released, Change> {
         let mut conn = self.conn().await?;
-        let outcome =
-            retry_tx!(cancel_tx(&mut conn, id, expected, secs(now), audit.as_ref()).await);
-        settle(&mut conn, id, expected, outcome).await
+        let outcome = retry_tx!(cancel_tx(&mut conn, id, expected, &release, audit.as_ref()).await);
+        settle(&mut conn, id, expected, outcome)
+            .await
+            .and_then(released)
     }
 
     async fn move_confirmed(
@@ -267,11 +281,55 @@ impl ReservationRepository for Store {
         id: ReservationId,
         range: HourRange,
         seats: Seats,
-        now: OffsetDateTime,
+        release: Release,
         audit: AuditNote,
-    ) -> Result<Reservation, Change> {
+    ) -> Result<Released, Change> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(move_tx(&mut conn, id, range, seats, secs(now), &audit).await);
-        settle(&mut conn, id, ReservationStatus::Confirmed, outcome).await
+        let outcome = retry_tx!(move_tx(&mut conn, id, range, seats, &release, &audit).await);
+        settle(&mut conn, id, ReservationStatus::Confirmed, outcome)
+            .await
+            .and_then(released)
+    }
+
+    async fn waitlist_positions(
+        &self,
+        ids: Vec<ReservationId>,
+    ) -> Result<Vec<(ReservationId, u32)>, BackendError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.conn().await?;
+        let waiting: Vec<(i64, i64)> = reservations::table
+            .filter(reservations::id.eq_any(ids.iter().map(|id| id.0)))
+            .filter(reservations::status.eq(ReservationStatus::Waitlisted.as_str()))
+            .select((reservations::id, reservations::starts_at))
+            .load(&mut conn)
+            .await
+            .map_err(backend)?;
+        // One count per waiting reservation, on the waitlist's index: a page holds few of them.
+        let mut positions = Vec::with_capacity(waiting.len());
+        for (id, start) in waiting {
+            let position = first_come::position(&mut conn, id, start)
+                .await
+                .map_err(backend)?;
+            positions.push((ReservationId(id), position));
+        }
+        Ok(positions)
+    }
+
+    async fn expire_waiting(
+        &self,
+        closed_before: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ReservationId>, BackendError> {
+        let mut conn = self.conn().await?;
+        let expired = retry_tx!(first_come::expire(&mut conn, closed_before, now)
+            .await
+            .map_err(TxError::<std::convert::Infallible>::Db));
+        match expired {
+            Ok(ids) => Ok(ids.into_iter().map(ReservationId).collect()),
+            Err(TxError::Db(e)) => Err(backend(e)),
+            Err(TxError::Rule(never)) => match never {},
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `UserRepository`.
 
-use super::{audit, Db, Dialect, Store};
+use super::{audit, first_come, Db, Dialect, Store};
 use crate::dialect::SqlDialect;
 use crate::errors::{backend, is_unique_violation, retry_tx, TxError};
 use crate::rows::{secs, UserRow};
@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use domain::audit::AuditNote;
-use domain::{Page, PageRequest, Role, SessionState, User, UserId};
+use domain::{Page, PageRequest, ReservationStatus, Role, SessionState, User, UserId};
 use ports::{
-    BackendError, CreateUserError, DeleteUserError, NewUser, StoredCredentials, UpdateUserError,
-    UserChanges, UserRepository,
+    BackendError, CreateUserError, DeleteUserError, NewUser, Release, StoredCredentials,
+    UpdateUserError, UserChanges, UserRepository,
 };
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -155,11 +155,11 @@ impl UserRepository for Store {
     async fn delete(
         &self,
         id: UserId,
-        now: OffsetDateTime,
+        release: Release,
         audit: Option<AuditNote>,
     ) -> Result<(), DeleteUserError> {
         let mut conn = self.conn().await?;
-        let outcome = retry_tx!(delete_in_tx(&mut conn, id, now, audit.as_ref()).await);
+        let outcome = retry_tx!(delete_in_tx(&mut conn, id, &release, audit.as_ref()).await);
         match outcome {
             Ok(()) => Ok(()),
             Err(TxError::Rule(e)) => Err(e),
@@ -225,16 +225,16 @@ impl UserRepository for Store {
     }
 }
 
-/// Soft-deletes the user, cancels their live reservations and frees the confirmed seats, in
-/// one transaction. Reservations are locked before slots (the order every writer uses), and
-/// slots in ascending order (see `dialect`).
+/// Soft-deletes the user, cancels their live reservations and frees the confirmed seats (which
+/// go to the reservations waiting for them), in one transaction. Reservations are locked
+/// before slots (the order every writer uses), and slots in ascending order (see `dialect`).
 async fn delete_in_tx(
     conn: &mut Db,
     id: UserId,
-    now: OffsetDateTime,
+    release: &Release,
     audit: Option<&AuditNote>,
 ) -> Result<(), TxError<DeleteUserError>> {
-    let now = secs(now);
+    let now = secs(release.now);
     conn.transaction(async move |conn| {
         let deleted = diesel::update(users::table)
             .filter(users::id.eq(id.0).and(live()))
@@ -253,11 +253,11 @@ async fn delete_in_tx(
                 .filter(reservations::user_id.eq(id.0))
                 .filter(reservations::status.eq(status))
                 .set((
-                    reservations::status.eq("cancelled"),
+                    reservations::status.eq(ReservationStatus::Cancelled.as_str()),
                     reservations::updated_at.eq(now),
                 ))
         };
-        let confirmed: Vec<(i64, i64, i32)> = cancel("confirmed")
+        let confirmed: Vec<(i64, i64, i32)> = cancel(ReservationStatus::Confirmed.as_str())
             .returning((
                 reservations::starts_at,
                 reservations::ends_at,
@@ -265,7 +265,12 @@ async fn delete_in_tx(
             ))
             .get_results(conn)
             .await?;
-        let pending = cancel("pending").execute(conn).await?;
+        let pending = cancel(ReservationStatus::Pending.as_str())
+            .execute(conn)
+            .await?;
+        let waitlisted = cancel(ReservationStatus::Waitlisted.as_str())
+            .execute(conn)
+            .await?;
         if let Some(note) = audit {
             // What the deletion did to the account's reservations is part of the change.
             let note = note
@@ -275,21 +280,22 @@ async fn delete_in_tx(
                     0i64,
                     confirmed.len() as i64,
                 )
-                .change("pending_reservations_cancelled", 0i64, pending as i64);
+                .change("pending_reservations_cancelled", 0i64, pending as i64)
+                .change("waitlisted_reservations_cancelled", 0i64, waitlisted as i64);
             audit::write(conn, &note, id.0).await?;
         }
 
         // Seats to free per slot start, ascending.
         let mut freed: BTreeMap<i64, i32> = BTreeMap::new();
         for (start, end, seats) in confirmed {
-            let mut hour = start;
-            while hour < end {
+            for hour in first_come::freed_hours([(start, end)]) {
                 *freed.entry(hour).or_default() += seats;
-                hour += 3600;
             }
         }
         if !freed.is_empty() {
-            Dialect::free_per_slot(conn, freed.into_iter().collect()).await?;
+            Dialect::add_per_slot(conn, freed.iter().map(|(h, n)| (*h, -n)).collect()).await?;
+            let hours = freed.into_keys().collect();
+            first_come::promote(conn, &hours, release).await?;
         }
         Ok(())
     })

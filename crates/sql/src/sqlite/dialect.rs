@@ -5,7 +5,9 @@
 
 use super::Db;
 use crate::dialect::SqlDialect;
-use crate::rows::{seats_i32, secs, BatchClaimRow, ClaimedId, ReservationRow, SlotRow};
+use crate::rows::{
+    seats_i32, secs, BatchClaimRow, ClaimedId, NewReservationRow, ReservationRow, SlotRow,
+};
 use crate::schema::{exam_slots, idempotency_keys, reservations};
 use crate::statements::InsertIfRoom;
 use diesel::prelude::*;
@@ -110,14 +112,58 @@ impl SqlDialect for Sqlite {
 
     /// Gives back seats per slot start. One statement per slot: the database is in-process, so a
     /// statement costs no network round trip.
-    async fn free_per_slot(conn: &mut Db, freed: Vec<(i64, i32)>) -> QueryResult<()> {
-        for (start, seats) in freed {
+    async fn add_per_slot(conn: &mut Db, deltas: Vec<(i64, i32)>) -> QueryResult<()> {
+        for (start, seats) in deltas {
             diesel::update(exam_slots::table.find(start))
-                .set(exam_slots::confirmed.eq(exam_slots::confirmed - seats))
+                .set(exam_slots::confirmed.eq(exam_slots::confirmed + seats))
                 .execute(conn)
                 .await?;
         }
         Ok(())
+    }
+
+    /// A no-op write takes the database's write lock first, so nothing changes the slots
+    /// between this read and the writes that follow in the same transaction.
+    async fn lock_slots(conn: &mut Db, starts: Vec<i64>) -> QueryResult<Vec<SlotRow>> {
+        let mut rows: Vec<SlotRow> = diesel::update(exam_slots::table)
+            .filter(exam_slots::starts_at.eq_any(starts))
+            .set(exam_slots::starts_at.eq(exam_slots::starts_at))
+            .returning(SlotRow::as_returning())
+            .get_results(conn)
+            .await?;
+        rows.sort_by_key(|r| r.starts_at);
+        Ok(rows)
+    }
+
+    async fn insert_reservations(
+        conn: &mut Db,
+        rows: &[NewReservationRow],
+    ) -> QueryResult<Vec<ReservationRow>> {
+        let mut inserted = Vec::with_capacity(rows.len());
+        for row in rows {
+            let made: ReservationRow = diesel::insert_into(reservations::table)
+                .values((
+                    reservations::user_id.eq(row.user_id),
+                    reservations::starts_at.eq(row.starts_at),
+                    reservations::ends_at.eq(row.ends_at),
+                    reservations::seats.eq(row.seats),
+                    reservations::status.eq(row.status),
+                    reservations::booking_mode.eq(row.booking_mode),
+                    reservations::created_at.eq(row.now),
+                    reservations::updated_at.eq(row.now),
+                ))
+                .returning(ReservationRow::as_returning())
+                .get_result(conn)
+                .await?;
+            if let Some(key) = &row.idempotency_key {
+                diesel::update(idempotency_keys::table.find((row.user_id, key)))
+                    .set(idempotency_keys::resource_id.eq(made.id))
+                    .execute(conn)
+                    .await?;
+            }
+            inserted.push(made);
+        }
+        Ok(inserted)
     }
 
     /// Inserts the slots that do not exist yet; returns how many were new. Runs on the blocking

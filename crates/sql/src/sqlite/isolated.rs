@@ -12,16 +12,17 @@ use async_trait::async_trait;
 use domain::audit::{AuditEntry, AuditNote};
 use domain::voucher::{Book, BookDraft, Claim, ClaimId, Voucher, VoucherId};
 use domain::{
-    HourRange, Page, PageRequest, RedemptionCode, Reservation, ReservationId, ReservationStatus,
-    Seats, SessionState, SlotHorizon, User, UserId,
+    BookingMode, HourRange, Page, PageRequest, RedemptionCode, Reservation, ReservationId,
+    ReservationStatus, Seats, SessionState, SlotHorizon, User, UserId,
 };
 use ports::{
     AuditFilter, AuditLog, BackendError, ChangeReservationError, ClaimError,
     CreateReservationError, CreateUserError, CreateVoucherError, DeleteUserError, Discrepancy,
     EnsureReport, HealthProbe, IdempotencyKeys, KeyAges, KeyStart, NewReservation, NewUser,
-    NewVoucher, Reconciliation, RedeemError, ReservationFilter, ReservationRepository, Slot,
-    SlotRepository, StoredCredentials, UpdateUserError, UpdateVoucherError, UseClaimError,
-    UserChanges, UserRepository, VoucherCatalog, VoucherChanges, VoucherClaims,
+    NewVoucher, Reconciliation, RedeemError, Release, Released, ReservationFilter,
+    ReservationRepository, Slot, SlotRepository, StoredCredentials, UpdateUserError,
+    UpdateVoucherError, UseClaimError, UserChanges, UserRepository, VoucherCatalog, VoucherChanges,
+    VoucherClaims,
 };
 use std::future::Future;
 use std::path::Path;
@@ -145,7 +146,7 @@ forward!(UserRepository {
     ) -> Result<User, UpdateUserError>;
     fn delete(
         id: UserId,
-        now: OffsetDateTime,
+        release: Release,
         audit: Option<AuditNote>,
     ) -> Result<(), DeleteUserError>;
     fn session_state(
@@ -161,7 +162,17 @@ forward!(UserRepository {
 });
 
 forward!(SlotRepository {
-    fn ensure(horizon: SlotHorizon, capacity: u32) -> Result<EnsureReport, BackendError>;
+    fn ensure(
+        horizon: SlotHorizon,
+        capacity: u32,
+        mode: BookingMode,
+    ) -> Result<EnsureReport, BackendError>;
+    fn set_mode(
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        mode: BookingMode,
+        audit: AuditNote,
+    ) -> Result<u64, BackendError>;
     fn list_between(from: OffsetDateTime, to: OffsetDateTime) -> Result<Vec<Slot>, BackendError>;
 });
 
@@ -194,16 +205,23 @@ forward!(ReservationRepository {
     fn cancel(
         id: ReservationId,
         expected: ReservationStatus,
-        now: OffsetDateTime,
+        release: Release,
         audit: Option<AuditNote>,
-    ) -> Result<Reservation, ChangeReservationError>;
+    ) -> Result<Released, ChangeReservationError>;
     fn move_confirmed(
         id: ReservationId,
         range: HourRange,
         seats: Seats,
-        now: OffsetDateTime,
+        release: Release,
         audit: AuditNote,
-    ) -> Result<Reservation, ChangeReservationError>;
+    ) -> Result<Released, ChangeReservationError>;
+    fn waitlist_positions(
+        ids: Vec<ReservationId>,
+    ) -> Result<Vec<(ReservationId, u32)>, BackendError>;
+    fn expire_waiting(
+        closed_before: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ReservationId>, BackendError>;
 });
 
 forward!(VoucherCatalog {
