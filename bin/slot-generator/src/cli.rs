@@ -7,9 +7,14 @@ USAGE:
     slot-generator [--horizon-days N] [--capacity N] [--database-url URL] [--dry-run] [--create]
     slot-generator check [--database-url URL]
 
-Creates every missing hourly slot from the next whole hour through now + the horizon, in bulk.
-Idempotent: a second run creates nothing. Safe when two copies run at once. Never deletes or
-changes existing slots or their seat counters. Runs pending migrations first.
+Creates every missing hourly slot from the next whole hour through now + the horizon, in bulk,
+booking by booking.default_mode (approval or first_come). Idempotent: a second run creates
+nothing. Safe when two copies run at once. Never deletes or changes existing slots or their
+seat counters. Runs pending migrations first.
+
+Then expires the first-come reservations still on a waitlist for hours whose booking window
+has closed (starting less than booking.min_lead_hours from now), each with an audit entry of
+no actor. The API already shows them as expired; the run makes the database say so too.
 
 CHECK:
     `slot-generator check` compares every counter with its ledger: each slot's confirmed seats
@@ -34,18 +39,21 @@ CONFIGURATION:
     The defaults built into the binary, then (when present) config/default.toml and
     config/<APP_PROFILE>.toml, then the environment:
     DATABASE_URL, APP_PROFILE, APP__BOOKING__HORIZON_DAYS, APP__BOOKING__SLOT_CAPACITY,
-    APP__BOOKING__UTC_OFFSET (slots start on the hour in this offset). APP_CONFIG_DIR points at
+    APP__BOOKING__DEFAULT_MODE, APP__BOOKING__MIN_LEAD_HOURS, APP__BOOKING__UTC_OFFSET (slots
+    start on the hour in this offset). APP_CONFIG_DIR points at
     another config folder.
 
 OUTPUT AND EXIT CODE:
     One summary line: a timestamp, the database written to (file path, or PostgreSQL host and
-    database name), created N slots, M already present, range FIRST .. LAST.
+    database name), created N slots, M already present, range FIRST .. LAST, expired K
+    waiting reservations (not on --dry-run).
     Exit 0 on success; 1 when the database cannot be reached or the configuration is invalid;
     2 for invalid flags.
 
-CRON (daily at 03:15):
-    15 3 * * * cd /srv/exam-booking && ./slot-generator >> /var/log/slot-generator.log 2>&1
-    A skipped run only delays the newest hours near the far edge of the booking window.
+CRON (hourly, at minute 5):
+    5 * * * * cd /srv/exam-booking && ./slot-generator >> /var/log/slot-generator.log 2>&1
+    A skipped run only delays the newest hours near the far edge of the booking window, and
+    the stored expiry of waitlists (never what the API shows).
 ";
 
 #[derive(Debug, Default, PartialEq, Eq)]

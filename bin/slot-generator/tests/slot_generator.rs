@@ -309,3 +309,50 @@ async fn check_works_on_the_embedded_file_too() {
     let found = embedded(&["check"]);
     assert_check_catches_the_corruption(&clean, &found);
 }
+
+#[derive(diesel::QueryableByName)]
+struct Status {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    status: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_expires_what_still_waits_for_hours_whose_booking_window_has_closed() {
+    let db = TestDb::new().await;
+    let mut conn = AsyncPgConnection::establish(db.url())
+        .await
+        .expect("connect");
+    // Two waiting reservations: one starting tomorrow (inside the 3 closed days), one in ten.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let (soon, later) = (now + 86_400 - now % 3600, now + 10 * 86_400 - now % 3600);
+    diesel::sql_query(
+        "WITH u AS (INSERT INTO users (username, username_key, password_hash, role, created_at) \
+                    VALUES ('waiting', 'waiting', 'x', 'user', 0) RETURNING id) \
+         INSERT INTO reservations (user_id, starts_at, ends_at, seats, status, booking_mode, \
+                                   created_at, updated_at) \
+         SELECT u.id, s, s + 3600, 2, 'waitlisted', 'first_come', 0, 0 \
+         FROM u, unnest(ARRAY[$1, $2]) s",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(soon)
+    .bind::<diesel::sql_types::BigInt, _>(later)
+    .execute(&mut conn)
+    .await
+    .expect("inserted");
+
+    let dry = run(db.url(), &["--dry-run"]);
+    assert!(!stdout(&dry).contains("expired"), "{}", stdout(&dry));
+    let out = run(db.url(), &[]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).contains("expired 1 waiting reservations"),
+        "{}",
+        stdout(&out)
+    );
+    let statuses: Vec<Status> =
+        diesel::sql_query("SELECT status FROM reservations ORDER BY starts_at")
+            .load(&mut conn)
+            .await
+            .expect("statuses");
+    let statuses: Vec<&str> = statuses.iter().map(|s| s.status.as_str()).collect();
+    assert_eq!(statuses, ["expired", "waitlisted"]);
+}
