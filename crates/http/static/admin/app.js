@@ -5,6 +5,7 @@
 import { $, call, dayFromToday, onSessionChange, session, wireAccount } from "/assets/session.js";
 import { refresh, say } from "./console.js";
 import { loadDay } from "./day.js";
+import { rangeFromDay } from "./modes.js";
 import { loadPending } from "./pending.js";
 import "./redeem.js";
 import "./search.js";
@@ -34,7 +35,8 @@ async function render() {
 }
 
 $("day-date").value = dayFromToday(4);
-$("day-date").addEventListener("change", loadDay);
+rangeFromDay();
+$("day-date").addEventListener("change", () => { rangeFromDay(); loadDay(); });
 $("pending-refresh").addEventListener("click", async () => { await loadPending(); say("Queue refreshed."); });
 
 wireAccount({ say });

@@ -1,4 +1,5 @@
-// The day view: each hour's confirmed seats against its capacity, nearly full and full marked.
+// The day view: each hour's confirmed seats against its capacity, nearly full and full marked,
+// and how it books (first-come hours with their waitlist).
 
 import { $, call, el, explain, formatTime, latestOnly } from "/assets/session.js";
 import { list } from "./console.js";
@@ -20,10 +21,14 @@ export const loadDay = list("day", async () => {
     const bar = el("span", { class: "bar", "aria-hidden": "true" }, el("span", { class: "fill" }));
     bar.firstChild.style.width = `${Math.min(100, share * 100).toFixed(1)}%`;
     const label = state === "full" ? "Full" : state === "nearly" ? "Nearly full" : "";
-    return el("li", { class: `hour ${state}` },
+    const mode = s.booking_mode === "first_come"
+      ? `First come${s.waitlisted ? `, ${s.waitlisted.toLocaleString()} waiting` : ""}`
+      : "Approval";
+    return el("li", { class: `hour ${state}${s.booking_mode === "first_come" ? " first-come" : ""}` },
       el("span", { class: "t", text: `${formatTime(s.starts_at)}` }),
       bar,
       el("span", { class: "n num", text: `${s.confirmed.toLocaleString()} / ${s.capacity.toLocaleString()}` }),
-      el("span", { class: "flag", text: label }));
+      el("span", { class: "flag", text: label }),
+      el("span", { class: "mode", text: mode }));
   }));
 });

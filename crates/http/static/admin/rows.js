@@ -21,7 +21,14 @@ export const refusals = {
   invalid_time_range: "Use whole hours, with the end after the start.",
   outside_booking_window: "Outside the booking window: start at least 3 days ahead, end at most 90 days ahead.",
   malformed_request: "Fill in both times and a whole number of seats.",
+  mixed_booking_modes: "Those hours do not all book the same way (approval and first-come).",
+  waitlisted: "It waits for seats: it is confirmed by itself when enough come free.",
+  already_expired: "It expired: the booking window closed while it waited.",
+  first_come_not_editable: "A waiting reservation is not edited: cancel it and ask again.",
 };
+
+/** What an admin may still do to a reservation in this state. */
+const live = (status) => status !== "cancelled" && status !== "expired";
 
 function badge(status) { return el("span", { class: `badge ${status}`, text: status }); }
 
@@ -62,17 +69,17 @@ function rowActions(r, row, note, { confirm, edit, after }) {
       });
       out.push(yes);
     }
-    if (edit && r.status !== "cancelled") {
+    if (edit && live(r.status) && r.status !== "waitlisted") {
       const change = button("Edit", "secondary small", `Edit the reservation on ${range}`);
       change.addEventListener("click", () => editForm(r, row, note));
       out.push(change);
     }
-    if (r.status !== "cancelled") {
+    if (live(r.status)) {
       const cancel = button("Cancel", "danger small", `Cancel the reservation on ${range}`);
       cancel.addEventListener("click", async () => {
         const ok = await confirmDialog({
           title: "Cancel this reservation?",
-          text: `${range}, ${seatsText(r.seats)}.${r.status === "confirmed" ? " Its confirmed seats are freed." : ""} This cannot be undone.`,
+          text: `${range}, ${seatsText(r.seats)}.${r.status === "confirmed" ? " Its confirmed seats are freed, and go to the waitlist first." : ""} This cannot be undone.`,
           yes: "Cancel reservation",
         });
         if (!ok) { cancel.focus(); return; }
@@ -106,7 +113,7 @@ export async function reservationRow(r, options) {
     el("div", { class: "what" },
       el("strong", { class: "user", text: who }),
       el("span", { class: "range", text: range }),
-      el("span", { class: "num", text: `${seatsText(r.seats)} · requested ${formatDateTime(r.created_at)}` })),
+      el("span", { class: "num", text: `${seatsText(r.seats)} · requested ${formatDateTime(r.created_at)}${r.status === "waitlisted" ? ` · number ${r.waitlist_position} in line` : ""}` })),
     badge(r.status));
   row.append(rowActions(r, row, note, options), note);
   return row;

@@ -11,7 +11,7 @@ const LEAD_HOURS = 72;   // booking.min_lead_hours
 const AHEAD_DAYS = 90;   // booking.max_ahead_days
 const say = sayIn($("status"));
 
-let grid = [];           // the hours of the chosen date: { start, end, state, remaining }
+let grid = [];           // the hours of the chosen date: { start, end, state, remaining, mode, waitlisted }
 let editing = null;      // the pending reservation being changed, if any
 let mineKey = "";        // what the reservation list shows now
 
@@ -40,6 +40,8 @@ function clearErrors() {
     $(f).removeAttribute("aria-invalid");
   }
   $("request-error").textContent = "";
+  $("waitlist-offer").replaceChildren();
+  $("waitlist-offer").hidden = true;
 }
 
 function fieldError(field, text) {
@@ -57,8 +59,9 @@ function midnightOf(value) {
 }
 
 /**
- * The hours of the date with their state. The API lists only hours that can be booked and
- * still have seats, so an hour inside the booking window that is not listed is full.
+ * The hours of the date with their state. The API lists the hours that can be booked and still
+ * have seats, and the full first-come ones (their waitlist can be joined), so an hour inside the
+ * booking window that is not listed is full.
  */
 function buildGrid(value, slots) {
   const { earliest, latest } = windowNow();
@@ -75,12 +78,17 @@ function buildGrid(value, slots) {
   const hours = [];
   for (let t = from; t < to; t += HOUR) {
     const slot = listed.get(t);
-    if (slot) hours.push({ start: t, end: t + HOUR, state: "free", remaining: slot.remaining, capacity: slot.capacity });
+    if (slot) {
+      const state = slot.remaining > 0 ? "free" : "waitlist";
+      hours.push({ start: t, end: t + HOUR, state, remaining: slot.remaining, capacity: slot.capacity, mode: slot.booking_mode, waitlisted: slot.waitlisted ?? 0 });
+    }
     else if (t < earliest || t + HOUR > latest) hours.push({ start: t, end: t + HOUR, state: "closed" });
     else hours.push({ start: t, end: t + HOUR, state: "full", remaining: 0 });
   }
   return hours;
 }
+
+const pickable = (h) => h.state === "free" || h.state === "waitlist";
 
 function hourItem(h) {
   const time = formatTime(h.start);
@@ -90,15 +98,21 @@ function hourItem(h) {
     const few = h.remaining <= Math.max(1, Math.floor(h.capacity / 10));
     if (few) cls = "free few";
     text = `${h.remaining.toLocaleString()} left`;
+  } else if (h.state === "waitlist") {
+    text = h.waitlisted ? `Full, ${h.waitlisted.toLocaleString()} waiting` : "Full";
   } else if (h.state === "full") {
     text = "Full";
   } else {
     text = "Not bookable";
   }
-  const li = el("li", { class: `hour ${cls}` });
-  if (h.state === "free") {
-    const b = el("button", { type: "button", class: "hour-button", "aria-label": `${time} to ${formatTime(h.end)}, ${text}: pick this hour` },
-      el("span", { class: "t", text: time }), el("span", { class: "n", text }));
+  const firstCome = h.mode === "first_come";
+  const li = el("li", { class: `hour ${cls}${firstCome ? " first-come" : ""}` });
+  if (pickable(h)) {
+    const how = firstCome ? ", first come" : "";
+    const action = h.state === "waitlist" ? "pick this hour to join its waitlist" : "pick this hour";
+    const b = el("button", { type: "button", class: "hour-button", "aria-label": `${time} to ${formatTime(h.end)}, ${text}${how}: ${action}` },
+      el("span", { class: "t", text: time }), el("span", { class: "n", text }),
+      firstCome ? el("span", { class: "mode", text: "First come", "aria-hidden": "true" }) : null);
     b.addEventListener("click", () => {
       $("from").value = iso(h.start);
       fillTo(iso(h.end));
@@ -137,11 +151,22 @@ async function loadHours() {
   renderHours();
 }
 
+/** How the chosen date books, in a sentence: by approval, first-come, or some of each. */
+function describeModes() {
+  const modes = new Set(grid.filter(pickable).map((h) => h.mode));
+  if (!modes.size) return "";
+  if (modes.size > 1) return "Hours marked “First come” are confirmed at once; the others wait for an admin to confirm them.";
+  return modes.has("first_come")
+    ? "This date books first-come: seats are confirmed at once. When an hour is full you can join its waitlist."
+    : "This date books by approval: an admin confirms each request.";
+}
+
 function renderHours() {
   $("hours").replaceChildren(...grid.map(hourItem));
+  $("mode-note").textContent = describeModes();
   const from = $("from");
   const keep = from.value;
-  const starts = grid.filter((h) => h.state === "free").map((h) => iso(h.start));
+  const starts = grid.filter(pickable).map((h) => iso(h.start));
   if (editing && !starts.includes(editing.starts_at) && grid.some((h) => iso(h.start) === editing.starts_at)) {
     starts.push(editing.starts_at);
     starts.sort();
@@ -200,6 +225,10 @@ function refusal(r, seats) {
     }
     case "slot_missing":
       return ["from", "Some of those hours are not open for booking yet. Pick other hours."];
+    case "mixed_booking_modes":
+      return ["to", "Those hours do not all book the same way. Pick only first-come hours, or only hours an admin confirms."];
+    case "first_come_not_editable":
+      return [null, "First-come reservations cannot be changed: cancel it and ask again."];
     case "status_changed":
     case "already_confirmed":
     case "already_cancelled":
@@ -210,6 +239,45 @@ function refusal(r, seats) {
     default:
       return [null, explain(r)];
   }
+}
+
+/** True when every hour of the chosen range books first-come. */
+function rangeIsFirstCome() {
+  const start = Date.parse($("from").value);
+  const end = Date.parse($("to").value);
+  const covered = grid.filter((h) => h.start >= start && h.end <= end);
+  return covered.length > 0 && covered.every((h) => h.mode === "first_come");
+}
+
+/** What a created reservation means for its owner, in a sentence. */
+function outcome(r) {
+  const range = formatRange(r.starts_at, r.ends_at);
+  if (r.status === "confirmed") return `Confirmed: ${seatsText(r.seats)} for ${range}. The seats are yours.`;
+  if (r.status === "waitlisted") return `You are number ${r.waitlist_position} on the waitlist for ${seatsText(r.seats)} on ${range}. You get the seats as soon as enough come free.`;
+  return `Requested ${seatsText(r.seats)} for ${range}. It is pending until an admin confirms it.`;
+}
+
+/** Offers to wait for seats after a first-come refusal; the offer goes with the next change. */
+function offerWaitlist(body) {
+  const join = button("Join the waitlist", "", `Join the waitlist for ${seatsText(body.seats)} on ${formatRange(body.starts_at, body.ends_at)}`);
+  join.addEventListener("click", async () => {
+    join.disabled = true;
+    const r = await call("POST", "/reservations", { ...body, waitlist: true });
+    if (r.ok) {
+      clearErrors();
+      say(outcome(r.data), "ok");
+      await Promise.all([loadMine(), loadHours()]);
+      $("mine-title").focus();
+    } else {
+      join.disabled = false;
+      const [field, text] = refusal(r, body.seats);
+      fieldError(field, text);
+    }
+  });
+  $("waitlist-offer").replaceChildren(
+    el("span", { text: "Or wait for seats: you are confirmed automatically, in turn, when they come free. " }),
+    join);
+  $("waitlist-offer").hidden = false;
 }
 
 async function submitRequest(event) {
@@ -225,19 +293,20 @@ async function submitRequest(event) {
   submit.disabled = true;
   const r = editing
     ? await call("PATCH", `/reservations/${editing.id}`, body)
-    : await call("POST", "/reservations", body);
+    : await call("POST", "/reservations", { ...body, waitlist: false });
   submit.disabled = false;
   if (r.ok) {
     const range = formatRange(r.data.starts_at, r.data.ends_at);
     say(editing
       ? `Changed: ${range}, ${seatsText(r.data.seats)}. It stays pending until an admin confirms it.`
-      : `Requested ${seatsText(r.data.seats)} for ${range}. It is pending until an admin confirms it.`, "ok");
+      : outcome(r.data), "ok");
     stopEditing();
     await Promise.all([loadMine(), loadHours()]);
     return;
   }
   const [field, text] = refusal(r, seats);
   fieldError(field, text);
+  if (!editing && r.data?.code === "insufficient_capacity" && rangeIsFirstCome()) offerWaitlist(body);
   (field ? $(field) : submit).focus();
   if (!field) await loadMine();
 }
@@ -269,22 +338,26 @@ function stopEditing() {
 
 // ---- my reservations ----------------------------------------------------------------------
 
+/** Owners cancel pending requests, and first-come seats or places in line. */
+const cancellable = (r) => r.status === "pending"
+  || (r.booking_mode === "first_come" && (r.status === "confirmed" || r.status === "waitlisted"));
+
 function reservationItem(r) {
   const range = formatRange(r.starts_at, r.ends_at);
+  const line = r.status === "waitlisted" ? `${seatsText(r.seats)} · number ${r.waitlist_position} in line` : seatsText(r.seats);
   const li = el("li", { class: "item", "data-reservation-id": String(r.id) },
     el("div", { class: "what" },
       el("span", { class: "range", text: range }),
-      el("span", { class: "num", text: seatsText(r.seats) })),
+      el("span", { class: "num", text: line })),
     el("span", { class: `badge ${r.status}`, text: r.status }));
-  if (r.status === "pending") {
-    const edit = button("Edit", "secondary small", `Edit the reservation for ${range}`);
+  if (cancellable(r)) {
     const cancel = button("Cancel", "danger small", `Cancel the reservation for ${range}`);
     const note = el("p", { class: "note error", "aria-live": "polite" });
-    edit.addEventListener("click", () => startEditing(r));
+    const what = r.status === "confirmed" ? "Your seats are given up, to the next in line" : r.status === "waitlisted" ? "You leave the waitlist" : "The request is withdrawn";
     cancel.addEventListener("click", async () => {
       const yes = await confirmDialog({
         title: "Cancel this reservation?",
-        text: `${range}, ${seatsText(r.seats)}. The request is withdrawn; this cannot be undone.`,
+        text: `${range}, ${seatsText(r.seats)}. ${what}; this cannot be undone.`,
         yes: "Cancel reservation",
         no: "Keep it",
       });
@@ -298,12 +371,21 @@ function reservationItem(r) {
       } else {
         note.textContent = explain(res, {
           cancel_requires_admin: "An admin has confirmed it meanwhile: only an admin can cancel it now.",
+          cancel_window_closed: "It starts in less than 3 days, so it can no longer be cancelled here. Ask an admin.",
+          already_expired: "It expired: the booking window closed while it waited.",
           already_cancelled: "It is already cancelled.",
           status_changed: "It changed meanwhile. The list has been refreshed.",
         });
       }
     });
-    li.append(el("div", { class: "actions" }, edit, cancel), note);
+    const actions = el("div", { class: "actions" });
+    if (r.status === "pending") {
+      const edit = button("Edit", "secondary small", `Edit the reservation for ${range}`);
+      edit.addEventListener("click", () => startEditing(r));
+      actions.append(edit);
+    }
+    actions.append(cancel);
+    li.append(actions, note);
   }
   return li;
 }
@@ -347,5 +429,5 @@ onSessionChange(render);
 setDateLimits();
 render();
 if (session.token) { loadHours(); loadMine(); }
-// Confirmations by an admin show up while the page is open.
+// Confirmations by an admin and promotions from the waitlist show up while the page is open.
 setInterval(() => { if (session.token && !document.hidden) loadMine(); }, 15000);
