@@ -19,7 +19,7 @@ port=${BENCH_PORT:-18080}
 prefix="bench:$$:"
 seconds=${BENCH_SECONDS:-10}
 pool=${APP__DATABASE__POOL_SIZE:-6}
-# A comma list of workloads (w1,w2,w3,w4,flood,drop) to run only those; all by default.
+# A comma list of workloads (w1,w2,w3,w4,flood,drop,w6) to run only those; all by default.
 only=${BENCH_ONLY:-}
 # Skip the embedded backend's half (BENCH_EMBEDDED=0) while working on one backend.
 embedded=${BENCH_EMBEDDED:-1}
@@ -103,10 +103,11 @@ confirm_tps=$(pg_rate "$pool" bin/bench/pgbench/w3_confirm.sql -D first="$first"
 psql -q "$DATABASE_URL" -c "DELETE FROM reservations WHERE starts_at = $hot" >/dev/null
 echo "   pgbench (prepared): W2 insert $insert_tps/s (64 clients), W3 hot-row update $update_tps/s and confirm statement $confirm_tps/s ($pool clients)"
 # Each workload starts on a settled database: the rows the one before it (or the ceilings above)
-# left behind are vacuumed first, so autovacuum does not run inside its measurement.
+# left behind are vacuumed first, so autovacuum does not run inside its measurement, and the
+# pages they dirtied are written out, so a checkpoint does not either.
 target/release/bench --base "http://127.0.0.1:$port" --seconds "$seconds" --backend "PostgreSQL + Redis" \
     --server-pid "$server_pid" --pg-insert-tps "$insert_tps" --pg-hot-update-tps "$update_tps" --pg-confirm-tps "$confirm_tps" \
-    --settle "psql -qX $DATABASE_URL -c 'VACUUM ANALYZE'" ${only:+--only "$only"}
+    --settle "psql -qX $DATABASE_URL -c 'VACUUM ANALYZE' -c CHECKPOINT" ${only:+--only "$only"}
 stop_server
 start_server; restart=$start_ms
 echo "   start: ${first_start} ms and ${restart} ms on restart, the horizon already there (target < 1000)"

@@ -136,6 +136,7 @@ async fn a_registration_rush_through_three_processes_keeps_every_first_come_prom
         .map(|i| ask(&client, &bases, &tokens[i], i))
         .collect();
     let mut made: Vec<(usize, i64)> = Vec::new();
+    let mut places: Vec<(i64, i64)> = Vec::new();
     let mut seen: BTreeMap<(u16, String), usize> = BTreeMap::new();
     for (i, handle) in first.into_iter().enumerate() {
         let (status, body) = handle.await.expect("task");
@@ -147,6 +148,10 @@ async fn a_registration_rush_through_three_processes_keeps_every_first_come_prom
         *seen.entry((status, label)).or_default() += 1;
         if status == 201 {
             made.push((i, body["id"].as_i64().expect("id")));
+        }
+        if body["status"] == "waitlisted" {
+            let place = body["waitlist_position"].as_i64().expect("a place in line");
+            places.push((body["id"].as_i64().expect("id"), place));
         }
     }
     for ((status, label), n) in &seen {
@@ -163,6 +168,11 @@ async fn a_registration_rush_through_three_processes_keeps_every_first_come_prom
         "{seen:?}"
     );
     eprintln!("first wave: {seen:?}");
+    // Nothing left the line during the first wave: the places each request was told, in the
+    // order the requests joined, are 1, 2, 3, ...
+    places.sort_unstable();
+    let told: Vec<i64> = places.iter().map(|(_, place)| *place).collect();
+    assert_eq!(told, (1..=places.len() as i64).collect::<Vec<_>>());
 
     // 500 cancellations (every few made reservations) and 500 new candidates, interleaved.
     let step = (made.len() / CANCELS).max(1);

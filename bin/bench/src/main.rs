@@ -6,6 +6,7 @@
 mod ceiling;
 mod cpu;
 mod load;
+mod rush;
 mod setup;
 mod table;
 
@@ -25,7 +26,7 @@ struct Args {
     pg_hot_update_tps: Option<f64>,
     /// PostgreSQL's own rate for the whole confirm statement (pgbench), shown next to W3.
     pg_confirm_tps: Option<f64>,
-    /// Workloads to run (`w1`, `w2`, `w3`, `w4`, `flood`, `drop`); all when empty. `/health`
+    /// Workloads to run (`w1`, `w2`, `w3`, `w4`, `flood`, `drop`, `w6`); all when empty. `/health`
     /// always runs: it is the ceiling of the others.
     only: Vec<String>,
     /// A shell command run before each workload to settle the database (a `VACUUM`), so that
@@ -99,7 +100,7 @@ fn args() -> Result<Args, String> {
                 println!(
                     "bench [--base URL] [--seconds N] [--backend NAME] [--server-pid PID] \
                      [--pg-insert-tps N] [--pg-hot-update-tps N] [--pg-confirm-tps N] [--admin-user NAME] \
-                     [--admin-password PW] [--only w1,w2,w3,w4,flood,drop] [--settle COMMAND]"
+                     [--admin-password PW] [--only w1,w2,w3,w4,flood,drop,w6] [--settle COMMAND]"
                 );
                 std::process::exit(0);
             }
@@ -328,6 +329,27 @@ fn main() {
                 "{:.1}% answered 409",
                 100.0 * after.count(409) as f64 / after.requests.max(1) as f64
             ))),
+        );
+    }
+
+    if a.begin("w6") {
+        rush::prepare(&a.base, &fixture.admin);
+        let report = run(
+            &a.base,
+            Plan::counted(256, rush::REQUESTS),
+            rush::requests(fixture.tokens.clone()),
+        );
+        let held = rush::verify(&a.base, &fixture.admin);
+        table.push(
+            Row::new(
+                "W6 registration rush: 20,000 on 5 first-come hours",
+                256,
+                &report,
+                Ceiling::pg("hot-row update", a.pg_hot_update_tps),
+            )
+            .target(0.5)
+            .p99_under(100.0)
+            .note(Some(held)),
         );
     }
 

@@ -44,7 +44,7 @@ pub fn slot(day: i64, hour: i64) -> String {
         .unwrap_or_default()
 }
 
-fn call(
+pub fn call(
     base: &str,
     method: &str,
     path: &str,

@@ -73,7 +73,7 @@ impl Row {
         self
     }
 
-    /// Replaces the default note (the status counts) when given.
+    /// Adds to the default note (the status counts and CPU per request) when given.
     pub fn note(mut self, note: Option<String>) -> Self {
         if let Some(n) = note {
             let statuses = self.note.take().unwrap_or_default();

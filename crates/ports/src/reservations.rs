@@ -115,7 +115,8 @@ pub trait ReservationRepository: Send + Sync {
     /// short, stores it waitlisted if it asked to wait, or refuses it.
     ///
     /// With an idempotency key, the key's record (already taken by the request) is given the
-    /// new reservation's id in the same transaction.
+    /// new reservation's id in the same transaction. A waitlisted reservation comes back with
+    /// its place in line.
     ///
     /// # Errors
     /// `SlotMissing`, `InsufficientCapacity` (naming the short hour), `MixedModes`.

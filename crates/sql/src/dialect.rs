@@ -59,6 +59,12 @@ pub(crate) trait SqlDialect {
         deltas: Vec<(i64, i32)>,
     ) -> impl Future<Output = QueryResult<()>> + Send;
 
+    /// As `add_per_slot`, on slots this transaction has locked already (`lock_slots`).
+    fn add_to_locked_slots(
+        conn: &mut Self::Conn,
+        deltas: Vec<(i64, i32)>,
+    ) -> impl Future<Output = QueryResult<()>> + Send;
+
     /// Reads the slots starting at `starts` and locks them until the transaction ends, in
     /// ascending order (which keeps concurrent changes of several hours from deadlocking).
     fn lock_slots(

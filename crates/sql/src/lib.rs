@@ -11,6 +11,7 @@
 mod audit_json;
 mod dialect;
 mod errors;
+mod mode_hints;
 mod postgres;
 mod rows;
 mod schema;

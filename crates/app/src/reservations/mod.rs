@@ -482,8 +482,13 @@ impl ReservationService {
         let mut waiting = Vec::new();
         for r in reservations.iter_mut() {
             *r = r.clone().as_of(now, &self.policy.window);
-            if r.status == ReservationStatus::Waitlisted {
-                waiting.push(r.id);
+            match r.status {
+                // A place the storage has just given (a create) is as fresh as a read's.
+                ReservationStatus::Waitlisted if r.waitlist_position.is_none() => {
+                    waiting.push(r.id);
+                }
+                ReservationStatus::Waitlisted => {}
+                _ => r.waitlist_position = None,
             }
         }
         if waiting.is_empty() {
@@ -491,10 +496,9 @@ impl ReservationService {
         }
         let positions = self.reservations.waitlist_positions(waiting).await?;
         for r in reservations.iter_mut() {
-            r.waitlist_position = positions
-                .iter()
-                .find(|(id, _)| *id == r.id)
-                .map(|(_, position)| *position);
+            if let Some((_, position)) = positions.iter().find(|(id, _)| *id == r.id) {
+                r.waitlist_position = Some(*position);
+            }
         }
         Ok(())
     }

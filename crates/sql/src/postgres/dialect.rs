@@ -154,11 +154,15 @@ impl SqlDialect for Postgres {
         Ok(())
     }
 
-    /// Gives back seats per slot start (ascending), locking the slots in that order first; one
-    /// statement for all the slots.
+    /// Adds seats per slot start, locking the slots in ascending order first; one statement for
+    /// all the slots.
     async fn add_per_slot(conn: &mut Db, deltas: Vec<(i64, i32)>) -> QueryResult<()> {
+        Self::lock_slots(conn, deltas.iter().map(|(start, _)| *start).collect()).await?;
+        Self::add_to_locked_slots(conn, deltas).await
+    }
+
+    async fn add_to_locked_slots(conn: &mut Db, deltas: Vec<(i64, i32)>) -> QueryResult<()> {
         let (starts, seats): (Vec<i64>, Vec<i32>) = deltas.into_iter().unzip();
-        Self::lock_slots(conn, starts.clone()).await?;
         diesel::sql_query(
             "UPDATE exam_slots s SET confirmed = s.confirmed + d.seats \
              FROM (SELECT unnest($1) AS starts_at, unnest($2) AS seats) d \

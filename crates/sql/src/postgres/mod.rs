@@ -38,6 +38,7 @@ const POOL_WAIT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
+    hints: std::sync::Arc<crate::mode_hints::ModeHints>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -72,7 +73,14 @@ impl PgStore {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(BackendError::new)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            hints: std::sync::Arc::default(),
+        })
+    }
+
+    fn mode_hints(&self) -> &crate::mode_hints::ModeHints {
+        &self.hints
     }
 
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, BackendError> {

@@ -1,11 +1,14 @@
 //! The creates of `ReservationRepository`: each batch is offered to the approval insert first
 //! (one guarded statement, one commit: the approval flow's hot path is unchanged); what it
 //! refuses is told apart with one read of the slots, and the first-come asks among them are
-//! booked together in one transaction (`first_come::book`).
+//! booked together in one transaction (`first_come::book`), in the order they arrived. Asks
+//! for hours this process has seen booking first-come go straight to that booking
+//! (`mode_hints`).
 
 use super::{first_come, Db, Dialect};
 use crate::dialect::SqlDialect;
 use crate::errors::{backend, is_transient, ATTEMPTS};
+use crate::mode_hints::ModeHints;
 use crate::rows::{secs, SlotRow};
 use crate::schema::exam_slots;
 use diesel::prelude::*;
@@ -87,14 +90,18 @@ async fn book(conn: &mut Db, asks: &[&NewReservation]) -> QueryResult<Vec<first_
 }
 
 /// Each ask's outcome, in order.
-pub(super) async fn create_many(conn: &mut Db, asks: Vec<NewReservation>) -> Vec<Created> {
+pub(super) async fn create_many(
+    conn: &mut Db,
+    asks: Vec<NewReservation>,
+    hints: &ModeHints,
+) -> Vec<Created> {
     let mut outcomes: Vec<Option<Created>> = asks.iter().map(|_| None).collect();
     let mut todo: Vec<usize> = (0..asks.len()).collect();
     for _ in 0..ROUTES {
         if todo.is_empty() {
             break;
         }
-        todo = match route(conn, &asks, &todo, &mut outcomes).await {
+        todo = match route(conn, &asks, &todo, &mut outcomes, hints).await {
             Ok(rerouted) => rerouted,
             Err(e) => {
                 let e = backend(e);
@@ -122,57 +129,89 @@ async fn route(
     asks: &[NewReservation],
     todo: &[usize],
     outcomes: &mut [Option<Created>],
+    hints: &ModeHints,
 ) -> QueryResult<Vec<usize>> {
-    let made = if todo.len() == asks.len() {
-        Dialect::insert_batch_if_room(conn, asks).await?
-    } else {
-        let again: Vec<NewReservation> = todo.iter().map(|&i| asks[i].clone()).collect();
-        Dialect::insert_batch_if_room(conn, &again).await?
-    };
-    let mut refused = Vec::new();
-    for (&i, row) in todo.iter().zip(made) {
-        match row {
-            Some(row) => outcomes[i] = Some(row.into_reservation().map_err(Into::into)),
-            None => refused.push(i),
+    let (mut first_come_asks, approval): (Vec<usize>, Vec<usize>) = todo
+        .iter()
+        .partition(|&&i| hints.all_first_come(hours_of(&asks[i])));
+    let refused = insert_if_approval(conn, asks, &approval, outcomes).await?;
+    if !refused.is_empty() {
+        let refused_asks: Vec<&NewReservation> = refused.iter().map(|&i| &asks[i]).collect();
+        let reasons = explain_refusals(conn, &refused_asks).await?;
+        for (&i, reason) in refused.iter().zip(reasons) {
+            outcomes[i] = match reason {
+                Refused::Missing => Some(Err(CreateReservationError::SlotMissing)),
+                Refused::Mixed => Some(Err(CreateReservationError::MixedModes)),
+                Refused::Short(short_hour) => {
+                    Some(Err(CreateReservationError::InsufficientCapacity {
+                        short_hour,
+                    }))
+                }
+                Refused::FirstCome => {
+                    hints.learn_first_come(hours_of(&asks[i]));
+                    first_come_asks.push(i);
+                    None
+                }
+            };
         }
-    }
-    if refused.is_empty() {
-        return Ok(Vec::new());
-    }
-    let refused_asks: Vec<&NewReservation> = refused.iter().map(|&i| &asks[i]).collect();
-    let reasons = explain_refusals(conn, &refused_asks).await?;
-    let mut first_come_asks = Vec::new();
-    for (&i, reason) in refused.iter().zip(reasons) {
-        outcomes[i] = match reason {
-            Refused::Missing => Some(Err(CreateReservationError::SlotMissing)),
-            Refused::Mixed => Some(Err(CreateReservationError::MixedModes)),
-            Refused::Short(short_hour) => Some(Err(CreateReservationError::InsufficientCapacity {
-                short_hour,
-            })),
-            Refused::FirstCome => {
-                first_come_asks.push(i);
-                None
-            }
-        };
     }
     if first_come_asks.is_empty() {
         return Ok(Vec::new());
     }
+    // First come, first served: in the order the asks arrived.
+    first_come_asks.sort_unstable();
     let booking: Vec<&NewReservation> = first_come_asks.iter().map(|&i| &asks[i]).collect();
     let booked = book(conn, &booking).await?;
     let mut rerouted = Vec::new();
     for (&i, outcome) in first_come_asks.iter().zip(booked) {
         match outcome {
-            first_come::Booked::Made(row) => {
-                outcomes[i] = Some(row.into_reservation().map_err(Into::into));
+            first_come::Booked::Made(row, place) => {
+                outcomes[i] = Some(
+                    row.into_reservation()
+                        .map(|r| Reservation {
+                            waitlist_position: place,
+                            ..r
+                        })
+                        .map_err(Into::into),
+                );
             }
             first_come::Booked::Short(hour) => {
                 outcomes[i] = Some(Err(CreateReservationError::InsufficientCapacity {
                     short_hour: Some(hour),
                 }));
             }
-            first_come::Booked::ModeChanged => rerouted.push(i),
+            first_come::Booked::ModeChanged => {
+                hints.forget(hours_of(&asks[i]));
+                rerouted.push(i);
+            }
         }
     }
     Ok(rerouted)
+}
+
+/// Offers the asks `which` to the approval insert; each it stores gets its outcome, and the
+/// ones it refused are returned.
+async fn insert_if_approval(
+    conn: &mut Db,
+    asks: &[NewReservation],
+    which: &[usize],
+    outcomes: &mut [Option<Created>],
+) -> QueryResult<Vec<usize>> {
+    if which.is_empty() {
+        return Ok(Vec::new());
+    }
+    let made = if which.len() == asks.len() {
+        Dialect::insert_batch_if_room(conn, asks).await?
+    } else {
+        let some: Vec<NewReservation> = which.iter().map(|&i| asks[i].clone()).collect();
+        Dialect::insert_batch_if_room(conn, &some).await?
+    };
+    let mut refused = Vec::new();
+    for (&i, row) in which.iter().zip(made) {
+        match row {
+            Some(row) => outcomes[i] = Some(row.into_reservation().map_err(Into::into)),
+            None => refused.push(i),
+        }
+    }
+    Ok(refused)
 }

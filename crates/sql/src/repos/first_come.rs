@@ -48,7 +48,8 @@ fn range_of(start: i64, end: i64) -> QueryResult<HourRange> {
 
 /// What a first-come batch did with each request.
 pub(super) enum Booked {
-    Made(ReservationRow),
+    /// Stored, with its place in line when it waits.
+    Made(ReservationRow, Option<u32>),
     Short(OffsetDateTime),
     /// An hour it covers no longer books first-come: the caller routes it again.
     ModeChanged,
@@ -112,15 +113,18 @@ pub(super) async fn book(conn: &mut Db, asks: &[&NewReservation]) -> QueryResult
             });
         }
         if !taken.is_empty() {
-            Dialect::add_per_slot(conn, taken.into_iter().collect()).await?;
+            Dialect::add_to_locked_slots(conn, taken.into_iter().collect()).await?;
         }
-        let mut made = Dialect::insert_reservations(conn, &to_insert)
-            .await?
-            .into_iter();
+        let made = Dialect::insert_reservations(conn, &to_insert).await?;
+        let mut places = places_of_new(conn, &made).await?.into_iter();
+        let mut made = made.into_iter();
         Ok(outcome
             .into_iter()
             .map(|decided| {
-                decided.unwrap_or_else(|| made.next().map_or(Booked::ModeChanged, Booked::Made))
+                decided.unwrap_or_else(|| match (made.next(), places.next()) {
+                    (Some(row), Some(place)) => Booked::Made(row, place),
+                    _ => Booked::ModeChanged,
+                })
             })
             .collect())
     })
@@ -185,7 +189,7 @@ pub(super) async fn promote(
             *taken.entry(h).or_default() += w.seats;
         }
     }
-    Dialect::add_per_slot(conn, taken.into_iter().collect()).await?;
+    Dialect::add_to_locked_slots(conn, taken.into_iter().collect()).await?;
     let now = secs(release.now);
     let promoted: Vec<ReservationRow> = diesel::update(reservations::table)
         .filter(reservations::id.eq_any(&chosen))
@@ -254,18 +258,82 @@ pub(super) async fn expire(
     .await
 }
 
-/// Where the waiting reservation `id` (first hour `start`) stands in line: 1 plus the waiting
-/// reservations covering that hour that joined before it.
-pub(super) async fn position(conn: &mut Db, id: i64, start: i64) -> QueryResult<u32> {
-    let ahead: i64 = reservations::table
-        .filter(reservations::status.eq(ReservationStatus::Waitlisted.as_str()))
-        .filter(reservations::starts_at.le(start))
-        .filter(reservations::ends_at.gt(start))
-        .filter(reservations::id.lt(id))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok(u32::try_from(ahead).unwrap_or(u32::MAX - 1) + 1)
+/// The places in line of `made`, rows this transaction has just inserted (`None` for those
+/// not waiting): the waiting reservations covering its first hour that joined before the batch,
+/// counted once per hour while the hours are locked (nobody joins meanwhile), plus those of the
+/// batch ahead of it.
+async fn places_of_new(conn: &mut Db, made: &[ReservationRow]) -> QueryResult<Vec<Option<u32>>> {
+    let waiting = ReservationStatus::Waitlisted.as_str();
+    let new_waiting: Vec<&ReservationRow> = made.iter().filter(|r| r.status == waiting).collect();
+    let Some(first_new) = new_waiting.iter().map(|r| r.id).min() else {
+        return Ok(vec![None; made.len()]);
+    };
+    let mut before_batch: BTreeMap<i64, u32> = BTreeMap::new();
+    for row in &new_waiting {
+        if before_batch.contains_key(&row.starts_at) {
+            continue;
+        }
+        let ahead: i64 = reservations::table
+            .filter(reservations::status.eq(waiting))
+            .filter(reservations::starts_at.le(row.starts_at))
+            .filter(reservations::ends_at.gt(row.starts_at))
+            .filter(reservations::id.lt(first_new))
+            .count()
+            .get_result(conn)
+            .await?;
+        before_batch.insert(row.starts_at, u32::try_from(ahead).unwrap_or(u32::MAX));
+    }
+    Ok(made
+        .iter()
+        .map(|row| {
+            (row.status == waiting).then(|| {
+                let in_batch = new_waiting
+                    .iter()
+                    .filter(|w| w.id < row.id)
+                    .filter(|w| w.starts_at <= row.starts_at && w.ends_at > row.starts_at)
+                    .count();
+                before_batch
+                    .get(&row.starts_at)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_add(u32::try_from(in_batch).unwrap_or(u32::MAX))
+                    .saturating_add(1)
+            })
+        })
+        .collect())
+}
+
+/// Where each waiting reservation of `waiting` (id, first hour) stands in line: 1 plus the
+/// waiting reservations covering its first hour that joined before it. One read per distinct
+/// first hour, of the line up to the last of them (a page of an hour's waitlist is one read,
+/// not one per row). Ids no longer waiting are left out.
+pub(super) async fn positions(
+    conn: &mut Db,
+    waiting: &[(i64, i64)],
+) -> QueryResult<Vec<(i64, u32)>> {
+    let mut by_hour: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (id, start) in waiting {
+        by_hour.entry(*start).or_default().push(*id);
+    }
+    let mut positions = Vec::with_capacity(waiting.len());
+    for (hour, ids) in by_hour {
+        let last = ids.iter().copied().max().unwrap_or(i64::MIN);
+        let line: Vec<i64> = reservations::table
+            .filter(reservations::status.eq(ReservationStatus::Waitlisted.as_str()))
+            .filter(reservations::starts_at.le(hour))
+            .filter(reservations::ends_at.gt(hour))
+            .filter(reservations::id.le(last))
+            .order(reservations::id.asc())
+            .select(reservations::id)
+            .load(conn)
+            .await?;
+        for id in ids {
+            if let Ok(at) = line.binary_search(&id) {
+                positions.push((id, u32::try_from(at + 1).unwrap_or(u32::MAX)));
+            }
+        }
+    }
+    Ok(positions)
 }
 
 /// How many waiting reservations cover each hour of `[from, to)`.

@@ -2,7 +2,8 @@
 //!
 //! `super` is the backend module: it names `Db` (the connection type), `Store` (the type the
 //! ports are implemented on, with a `conn()` that checks a connection out of its pool) and
-//! `dialect` (the statements the two databases spell differently), and `PROBE_NAME`.
+//! `dialect` (the statements the two databases spell differently), and `PROBE_NAME`. `Store`
+//! also has a `mode_hints()` (see `mode_hints`).
 
 /// One page of a list: `rows`, a filtered and ordered query, is read as the row types given and
 /// `COUNT(*) OVER ()`, so the page and the total come in one round trip; `count` (the same

@@ -152,7 +152,7 @@ impl ReservationRepository for Store {
             Ok(conn) => conn,
             Err(e) => return asks.iter().map(|_| Err(e.clone().into())).collect(),
         };
-        creates::create_many(&mut conn, asks).await
+        creates::create_many(&mut conn, asks, self.mode_hints()).await
     }
 
     async fn get(&self, id: ReservationId) -> Result<Option<Reservation>, BackendError> {
@@ -306,15 +306,13 @@ impl ReservationRepository for Store {
             .load(&mut conn)
             .await
             .map_err(backend)?;
-        // One count per waiting reservation, on the waitlist's index: a page holds few of them.
-        let mut positions = Vec::with_capacity(waiting.len());
-        for (id, start) in waiting {
-            let position = first_come::position(&mut conn, id, start)
-                .await
-                .map_err(backend)?;
-            positions.push((ReservationId(id), position));
-        }
-        Ok(positions)
+        let positions = first_come::positions(&mut conn, &waiting)
+            .await
+            .map_err(backend)?;
+        Ok(positions
+            .into_iter()
+            .map(|(id, position)| (ReservationId(id), position))
+            .collect())
     }
 
     async fn expire_waiting(

@@ -110,9 +110,14 @@ impl SqlDialect for Sqlite {
         Ok(())
     }
 
-    /// Gives back seats per slot start. One statement per slot: the database is in-process, so a
-    /// statement costs no network round trip.
+    /// Nothing to lock: the transaction holds the write lock (see the module docs).
     async fn add_per_slot(conn: &mut Db, deltas: Vec<(i64, i32)>) -> QueryResult<()> {
+        Self::add_to_locked_slots(conn, deltas).await
+    }
+
+    /// One statement per slot: the database is in-process, so a statement costs no network
+    /// round trip.
+    async fn add_to_locked_slots(conn: &mut Db, deltas: Vec<(i64, i32)>) -> QueryResult<()> {
         for (start, seats) in deltas {
             diesel::update(exam_slots::table.find(start))
                 .set(exam_slots::confirmed.eq(exam_slots::confirmed + seats))

@@ -88,6 +88,7 @@ fn open(path: &Path) -> ConnectionResult<SqliteConnection> {
 pub(crate) struct SqliteRepos {
     pool: Pool<Db>,
     path: PathBuf,
+    hints: std::sync::Arc<crate::mode_hints::ModeHints>,
 }
 
 impl std::fmt::Debug for SqliteRepos {
@@ -129,7 +130,12 @@ impl SqliteRepos {
         Ok(Self {
             pool,
             path: path.to_owned(),
+            hints: std::sync::Arc::default(),
         })
+    }
+
+    fn mode_hints(&self) -> &crate::mode_hints::ModeHints {
+        &self.hints
     }
 
     /// The database file.
