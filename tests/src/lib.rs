@@ -6,6 +6,7 @@
 //! and list it in `on_both_backends!`, which makes `server::name` and `embedded::name` tests.
 
 pub mod app;
+pub mod browser;
 pub mod db;
 pub mod redis;
 pub mod sqlite;

@@ -4,20 +4,9 @@
 //! hour is nearly full. Screenshots land in tests/output/browser/.
 
 use integration_tests::app::{day, slot, StatusCode, TestApp};
+use integration_tests::browser::run_spec;
 use integration_tests::{on_both_backends, Backend};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-async fn blocking(mut cmd: Command) -> std::process::Output {
-    actix_web::rt::task::spawn_blocking(move || cmd.output().expect("command runs"))
-        .await
-        .expect("join")
-}
 
 /// Books `seats` seats from `hour` to `hour + 1` on day 10 for a fresh user and confirms them.
 async fn confirmed(app: &TestApp, admin: &str, hour: i64, seats: i64) {
@@ -38,16 +27,6 @@ async fn confirmed(app: &TestApp, admin: &str, hour: i64, seats: i64) {
 }
 
 async fn users_book_and_admins_confirm_in_chromium(backend: Backend) {
-    let mut setup = Command::new(repo().join("scripts/ensure-browser.sh"));
-    setup.current_dir(repo());
-    let out = blocking(setup).await;
-    assert!(
-        out.status.success(),
-        "browser setup failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-
     let app = TestApp::spawn(backend).await;
     app.services
         .auth
@@ -67,30 +46,31 @@ async fn users_book_and_admins_confirm_in_chromium(backend: Backend) {
     assert_eq!(r.body["slots"][9]["remaining"], 10);
     assert_eq!(r.body["slots"][14]["remaining"], 0);
 
-    let output_dir = repo().join("tests/output/browser");
-    let mut run = Command::new("node");
-    run.current_dir(repo().join("tests/e2e"))
-        .arg("book.spec.mjs")
-        .arg(&app.base)
-        .arg(&output_dir)
-        .env(
-            "FIXTURE",
-            json!({
-                "date": day(10),
-                "admin": {"username": "chief", "password": "chief-password"},
-                "nearly_full_hour": "09:00",
-                "full_hour": "14:00",
-                "backend": format!("{backend:?}").to_lowercase(),
-            })
-            .to_string(),
-        );
-    let out = blocking(run).await;
-    assert!(
-        out.status.success(),
-        "browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let fixture = json!({
+        "date": day(10),
+        "admin": {"username": "chief", "password": "chief-password"},
+        "nearly_full_hour": "09:00",
+        "full_hour": "14:00",
+        "backend": format!("{backend:?}").to_lowercase(),
+    });
+    run_spec(
+        "book.spec.mjs",
+        &app.base,
+        &fixture,
+        &[
+            "book-01-hours",
+            "book-02-requested",
+            "book-03-no-room",
+            "book-04-confirmed",
+            "book-05-phone",
+            "admin-01-queue",
+            "admin-02-confirmed",
+            "admin-03-refused",
+            "admin-04-phone",
+            "admin-05-not-admin",
+        ],
+    )
+    .await;
 
     // What the pages showed is what the server holds: alice's 3 seats and the 8 seats that
     // fitted at 09:00 are confirmed; the second 8-seat request is still pending.
@@ -109,24 +89,6 @@ async fn users_book_and_admins_confirm_in_chromium(backend: Backend) {
         .await;
     assert_eq!(r.body["total"], 1, "{:?}", r.body);
     assert_eq!(r.body["items"][0]["seats"], 8);
-
-    for shot in [
-        "book-01-hours",
-        "book-02-requested",
-        "book-03-no-room",
-        "book-04-confirmed",
-        "book-05-phone",
-        "admin-01-queue",
-        "admin-02-confirmed",
-        "admin-03-refused",
-        "admin-04-phone",
-        "admin-05-not-admin",
-    ] {
-        assert!(
-            output_dir.join(format!("{shot}.png")).exists(),
-            "{shot} saved"
-        );
-    }
 }
 
 on_both_backends!(users_book_and_admins_confirm_in_chromium,);

@@ -5,35 +5,14 @@
 //! tests/output/browser/.
 
 use integration_tests::app::{day, StatusCode, TestApp};
+use integration_tests::browser::run_spec;
 use integration_tests::{on_both_backends, Backend};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Seats per hour: small, so that one candidate fills the hour.
 const CAPACITY: i64 = 10;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-async fn blocking(mut cmd: Command) -> std::process::Output {
-    actix_web::rt::task::spawn_blocking(move || cmd.output().expect("command runs"))
-        .await
-        .expect("join")
-}
-
 async fn candidates_book_first_come_and_wait_in_line_in_chromium(backend: Backend) {
-    let mut setup = Command::new(repo().join("scripts/ensure-browser.sh"));
-    setup.current_dir(repo());
-    let out = blocking(setup).await;
-    assert!(
-        out.status.success(),
-        "browser setup failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-
     let capacity = CAPACITY.to_string();
     let app = TestApp::spawn_with(
         backend,
@@ -47,28 +26,25 @@ async fn candidates_book_first_come_and_wait_in_line_in_chromium(backend: Backen
         .expect("admin created");
     let admin = app.login("chief", "chief-password").await;
 
-    let output_dir = repo().join("tests/output/browser");
-    let mut run = Command::new("node");
-    run.current_dir(repo().join("tests/e2e"))
-        .arg("first_come.spec.mjs")
-        .arg(&app.base)
-        .arg(&output_dir)
-        .env(
-            "FIXTURE",
-            json!({
-                "date": day(10),
-                "admin": {"username": "chief", "password": "chief-password"},
-                "capacity": CAPACITY,
-            })
-            .to_string(),
-        );
-    let out = blocking(run).await;
-    assert!(
-        out.status.success(),
-        "browser test failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let fixture = json!({
+        "date": day(10),
+        "admin": {"username": "chief", "password": "chief-password"},
+        "capacity": CAPACITY,
+    });
+    run_spec(
+        "first_come.spec.mjs",
+        &app.base,
+        &fixture,
+        &[
+            "first-come-01-admin-modes",
+            "first-come-02-confirmed",
+            "first-come-03-waitlisted",
+            "first-come-04-waitlisted-phone",
+            "first-come-05-promoted-phone",
+            "first-come-06-admin-phone",
+        ],
+    )
+    .await;
 
     // What the pages showed is what the server holds: the whole date books first-come, ben's
     // 4 seats are confirmed by a promotion, and nobody waits.
@@ -95,20 +71,6 @@ async fn candidates_book_first_come_and_wait_in_line_in_chromium(backend: Backen
         )
         .await;
     assert_eq!(r.body["total"], 1, "{:?}", r.body);
-
-    for shot in [
-        "first-come-01-admin-modes",
-        "first-come-02-confirmed",
-        "first-come-03-waitlisted",
-        "first-come-04-waitlisted-phone",
-        "first-come-05-promoted-phone",
-        "first-come-06-admin-phone",
-    ] {
-        assert!(
-            output_dir.join(format!("{shot}.png")).exists(),
-            "{shot} saved"
-        );
-    }
 }
 
 on_both_backends!(candidates_book_first_come_and_wait_in_line_in_chromium,);
