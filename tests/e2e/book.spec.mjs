@@ -27,7 +27,10 @@ const mineOf = (page) => page.locator("section").filter({ has: page.getByRole("h
 const pendingOf = (page) => page.locator("section").filter({ has: page.getByRole("heading", { name: "Pending reservations" }) });
 
 async function pickDate(page) {
+  // The page asks once typing has paused on a whole date.
+  const loaded = page.waitForResponse((r) => r.url().includes(`/exam-slots/available?date=${fx.date}`));
   await field(page, "Date").fill(fx.date);
+  await loaded;
   await page.getByRole("list", { name: "Hours of the chosen date" }).getByRole("listitem").first().waitFor();
 }
 
@@ -65,7 +68,19 @@ try {
     const described = await field(alice, "Seats").getAttribute("aria-describedby");
     assert.ok(described.includes("seats-error"), "the error is tied to the field");
   }
-  await request(alice, "10:00", "12:00", 3);
+  // Two tiles pick a range, the first hour and then the last, and the range shows as picked.
+  await hours.getByRole("button", { name: /^10:00 to 11:00, / }).click();
+  await hours.getByRole("button", { name: /^11:00 to 12:00, / }).click();
+  assert.equal(await field(alice, "From").inputValue(), `${fx.date}T10:00:00Z`);
+  assert.equal(await field(alice, "To").inputValue(), `${fx.date}T12:00:00Z`);
+  for (const [tile, pressed] of [["10:00", "true"], ["11:00", "true"], ["12:00", "false"], ["09:00", "false"]]) {
+    const b = hours.getByRole("button", { name: new RegExp(`^${tile} to `) });
+    assert.equal(await b.getAttribute("aria-pressed"), pressed, `${tile} picked: ${pressed}`);
+  }
+  await alice.getByText("Picked 10:00–12:00.").waitFor();
+  await step(alice, "book-01-range");
+  await field(alice, "Seats").fill("3");
+  await alice.getByRole("button", { name: "Request seats" }).click();
   await alice.getByRole("status").getByText(/^Requested 3 seats for .*10:00–12:00\. It is pending/).waitFor();
   assert.equal(await field(alice, "Seats").getAttribute("aria-invalid"), null, "the error is gone");
   const aliceRow = mineOf(alice).getByRole("listitem").filter({ hasText: "10:00–12:00" });
@@ -147,28 +162,46 @@ try {
   assert.equal(await queue.count(), 3);
   const users = await queue.locator(".user").allInnerTexts();
   assert.deepEqual(users, ["alice", "bob", "bob"], "oldest first");
-  await chief.getByLabel("Day", { exact: true }).fill(fx.date);
+  await step(chief, "admin-01-queue");
+  // The sections are tabs; the day view opens on the date of the oldest pending request.
+  const tab = (name) => chief.getByRole("tab", { name });
+  await tab("Day view").click();
+  assert.equal(await tab("Day view").getAttribute("aria-selected"), "true");
+  assert.equal(await chief.getByRole("heading", { name: "Pending reservations" }).isVisible(), false, "one section at a time");
   const day = chief.getByRole("list", { name: "Confirmed seats per hour" });
   await day.getByRole("listitem").filter({ hasText: fx.nearly_full_hour }).getByText("Nearly full").waitFor();
+  assert.equal(await chief.getByLabel("Day", { exact: true }).inputValue(), fx.date);
   await day.getByRole("listitem").filter({ hasText: fx.full_hour }).getByText("Full", { exact: true }).waitFor();
-  await step(chief, "admin-01-queue");
+  await step(chief, "admin-01-day");
+  // The arrow keys move between the tabs.
+  await tab("Day view").focus();
+  await chief.keyboard.press("ArrowLeft");
+  assert.equal(await tab("Pending").getAttribute("aria-selected"), "true");
 
   const first = queue.nth(0);
   await first.getByRole("button", { name: /^Confirm 3 seats on .*10:00–12:00/ }).click();
   await first.getByText("Confirmed: the seats are taken.").waitFor();
   await first.getByText("confirmed", { exact: true }).waitFor();
   assert.equal(await first.getByRole("button", { name: /^Confirm/ }).count(), 0);
-  await day.getByRole("listitem").filter({ hasText: "10:00" }).getByText("3 / 50,000").waitFor();
   await queue.nth(1).getByRole("button", { name: /^Confirm 8 seats/ }).click();
   await queue.nth(1).getByText("Confirmed: the seats are taken.").waitFor();
+  await chief.getByRole("status").getByText(/^Confirmed 8 seats on /).waitFor();
   await step(chief, "admin-02-confirmed");
+  // A refused confirm names the hour that is short, and the status line no longer shows the
+  // success before it.
   await queue.nth(2).getByRole("button", { name: /^Confirm 8 seats/ }).click();
-  await queue.nth(2).getByText(/^No room: an hour it covers has fewer free seats than it needs/).waitFor();
+  const noRoom = `No room at ${fx.nearly_full_hour}: that hour has fewer free seats than the 8 seats it needs. It stays as it was.`;
+  await queue.nth(2).getByText(noRoom).waitFor();
+  await chief.getByRole("status").getByText(`Not confirmed: `, { exact: false }).waitFor();
+  assert.ok((await chief.getByRole("status").textContent()).endsWith(noRoom));
   await queue.nth(2).getByText("pending", { exact: true }).waitFor();
-  await day.getByRole("listitem").filter({ hasText: fx.nearly_full_hour }).getByText("49,998 / 50,000").waitFor();
   await step(chief, "admin-03-refused");
   await chief.evaluate(() => window.scrollTo(0, 0));
   await view(chief, "readme-admin");
+  await tab("Day view").click();
+  await day.getByRole("listitem").filter({ hasText: "10:00" }).getByText("3 / 50,000").waitFor();
+  await day.getByRole("listitem").filter({ hasText: fx.nearly_full_hour }).getByText("49,998 / 50,000").waitFor();
+  await tab("Reservations").click();
 
   // Reservations: the list followed the queue; search by user and status.
   const list = chief.locator("section").filter({ has: chief.getByRole("heading", { name: "Reservations", exact: true }) });
@@ -185,9 +218,13 @@ try {
   await chief.getByText(/^6 reservations, newest first/).waitFor();
 
   // Vouchers: a book, a voucher, more stock, closed and open again.
+  await tab("Vouchers").click();
+  await chief.getByRole("button", { name: "Create voucher" }).click();
+  await chief.getByText("Add a book first.").waitFor();
   await chief.getByLabel("Title", { exact: true }).fill("Dune");
   await chief.getByRole("button", { name: "Add book" }).click();
   await chief.getByRole("status").getByText("Added the book Dune.").waitFor();
+  assert.equal(await chief.getByText("Add a book first.").count(), 0, "the hint goes once a book exists");
   await chief.getByLabel("Campaign name").fill("DUNE-DROP");
   await chief.getByLabel("Quantity", { exact: true }).first().fill("5");
   await chief.getByRole("button", { name: "Create voucher" }).click();
@@ -226,6 +263,7 @@ try {
 
   // Phone width: one column, nothing cut off.
   await chief.setViewportSize(PHONE);
+  await tab("Pending").click();
   await chief.getByRole("heading", { name: "Pending reservations" }).scrollIntoViewIfNeeded();
   await assertNoSideScroll(chief, "/admin on a phone");
   await step(chief, "admin-04-phone");
@@ -251,6 +289,7 @@ try {
 
   // An admin makes bob an admin on the Users list; bob's console opens on the next load.
   await chief.setViewportSize({ width: 1280, height: 900 });
+  await tab("Users").click();
   await chief.getByLabel("Role of bob").selectOption("admin");
   await chief.getByRole("status").getByText("bob is now an admin.").waitFor();
   await bob.reload();

@@ -94,6 +94,10 @@ try {
   await myList.getByRole("button", { name: "Use the voucher for Dune" }).click();
   await dialog.getByRole("button", { name: "Use it now" }).click();
   await myList.getByText(/^Used /).waitFor();
+  // The card says so too: no more "Claimed!" once the voucher is spent.
+  await card("Dune").getByText(/^Used .*: this voucher is spent\.$/).waitFor();
+  assert.equal(await claimButton("Dune").textContent(), "Used");
+  assert.equal(await card("Dune").getByText(/^Claimed!/).count(), 0);
   await step(page, "events-05-used");
   await page.evaluate(() => window.scrollTo(0, 0));
   await view(page, "readme-events");

@@ -21,8 +21,20 @@ const field = (page, label) => page.getByLabel(label, { exact: true });
 const mineOf = (page) => page.locator("section").filter({ has: page.getByRole("heading", { name: "My reservations" }) });
 const dayOf = (page) => page.getByRole("list", { name: "Confirmed seats per hour" });
 
+/** Shows `fx.date` in the admin's day view, once its hours have come. */
+async function showDay(page) {
+  await page.getByRole("tab", { name: "Day view" }).click();
+  const loaded = page.waitForResponse((r) => r.url().includes(`/admin/exam-slots?date=${fx.date}`));
+  await field(page, "Day").fill(fx.date);
+  await loaded;
+  await dayOf(page).getByRole("listitem").first().waitFor();
+}
+
 async function pickDate(page) {
+  // The page asks once typing has paused on a whole date.
+  const loaded = page.waitForResponse((r) => r.url().includes(`/exam-slots/available?date=${fx.date}`));
   await field(page, "Date").fill(fx.date);
+  await loaded;
   await page.getByRole("list", { name: "Hours of the chosen date" }).getByRole("listitem").first().waitFor();
 }
 
@@ -39,8 +51,7 @@ try {
   pages.push(chief);
   await chief.goto(`${base}/admin`);
   await logIn(chief, fx.admin.username, fx.admin.password);
-  await field(chief, "Day").fill(fx.date);
-  await dayOf(chief).getByRole("listitem").first().waitFor();
+  await showDay(chief);
   await dayOf(chief).getByRole("listitem").filter({ hasText: "09:00" }).getByText("Approval").waitFor();
   // The range follows the day shown: its midnight to the next.
   assert.equal(await field(chief, "From").inputValue(), `${fx.date}T00:00`);
@@ -91,7 +102,7 @@ try {
 
   // The admin's day view counts the line.
   await chief.reload();
-  await field(chief, "Day").fill(fx.date);
+  await showDay(chief);
   await dayOf(chief).getByRole("listitem").filter({ hasText: "09:00" }).getByText("First come, 1 waiting").waitFor();
 
   // ---- ann cancels; ben holds the seats -----------------------------------------------------
@@ -108,7 +119,7 @@ try {
   await assertNoSideScroll(ben, "/book on a phone, promoted");
   await step(ben, "first-come-05-promoted-phone");
 
-  await field(chief, "Day").fill(fx.date);
+  await showDay(chief);
   const nine = dayOf(chief).getByRole("listitem").filter({ hasText: "09:00" });
   await nine.getByText(`4 / ${fx.capacity}`).waitFor();
   await nine.getByText("First come", { exact: true }).waitFor();

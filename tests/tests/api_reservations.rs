@@ -279,6 +279,8 @@ async fn confirm_counts_seats_and_refuses_what_does_not_fit(backend: Backend) {
     let r = app.confirm(&admin, b).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "insufficient_capacity");
+    // The refusal names the first hour that is short, for the pages to say.
+    assert_eq!(r.body["short_hour"], from.as_str());
     let r = app.confirm(&admin, a).await;
     assert_eq!(r.code(), "already_confirmed");
 
@@ -332,6 +334,7 @@ async fn admin_edit_moves_confirmed_seats_atomically_and_cancel_frees_them(backe
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "insufficient_capacity");
+    assert_eq!(r.body["short_hour"], slot(10, 12).as_str());
     assert_eq!(slot_confirmed(&app, &admin, 10, 9).await, 70);
     assert_eq!(slot_confirmed(&app, &admin, 10, 11).await, 0);
 

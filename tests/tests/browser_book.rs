@@ -59,11 +59,13 @@ async fn users_book_and_admins_confirm_in_chromium(backend: Backend) {
         &fixture,
         &[
             "book-01-hours",
+            "book-01-range",
             "book-02-requested",
             "book-03-no-room",
             "book-04-confirmed",
             "book-05-phone",
             "admin-01-queue",
+            "admin-01-day",
             "admin-02-confirmed",
             "admin-03-refused",
             "admin-04-phone",

@@ -57,6 +57,10 @@ pub struct Problem {
     pub detail: String,
     /// Stable machine-readable code (each answer's example in this document shows one).
     pub code: String,
+    /// `insufficient_capacity` only, when known: the start of the first hour that is short.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub short_hour: Option<String>,
 }
 
 struct Described {
@@ -190,6 +194,15 @@ fn describe_app(e: &AppError) -> Described {
 
 /// Builds a problem+json response.
 pub fn problem_response(status: StatusCode, code: &str, detail: &str) -> HttpResponse {
+    problem_with(status, code, detail, None)
+}
+
+fn problem_with(
+    status: StatusCode,
+    code: &str,
+    detail: &str,
+    short_hour: Option<String>,
+) -> HttpResponse {
     let title = status.canonical_reason().unwrap_or("Error").to_owned();
     let mut builder = HttpResponse::build(status);
     builder.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
@@ -205,6 +218,7 @@ pub fn problem_response(status: StatusCode, code: &str, detail: &str) -> HttpRes
         status: status.as_u16(),
         detail: detail.to_owned(),
         code: code.to_owned(),
+        short_hour,
     })
 }
 
@@ -223,7 +237,13 @@ impl ResponseError for ApiError {
             _ => {}
         }
         let d = self.describe();
-        let mut response = problem_response(d.status, d.code, &d.detail);
+        let short_hour = match self {
+            ApiError::App(AppError::Conflict(Conflict::HourFull(hour))) => hour
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok(),
+            _ => None,
+        };
+        let mut response = problem_with(d.status, d.code, &d.detail, short_hour);
         if let ApiError::MethodNotAllowed { allow: Some(allow) } = self {
             // RFC 9110: a 405 names the methods the resource does support.
             if let Ok(value) = header::HeaderValue::from_str(allow) {

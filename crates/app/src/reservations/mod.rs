@@ -33,7 +33,7 @@ use domain::{
 };
 use ports::{
     ChangeReservationError, Clock, DistributedLock, NewReservation, Release, Released,
-    ReservationFilter, ReservationOrder, ReservationRepository, SharedCache,
+    ReservationFilter, ReservationOrder, ReservationRepository, SharedCache, SlotRepository,
 };
 use std::sync::Arc;
 use time::{Date, OffsetDateTime};
@@ -69,6 +69,8 @@ pub struct AdminReservationQuery {
 #[derive(Clone)]
 pub struct ReservationService {
     reservations: Arc<dyn ReservationRepository>,
+    /// Read only to name the short hour of a refused confirm or move.
+    slots: Arc<dyn SlotRepository>,
     lock: Arc<dyn DistributedLock>,
     cache: Arc<dyn SharedCache>,
     clock: Arc<dyn Clock>,
@@ -138,6 +140,7 @@ impl ReservationService {
     pub fn new(deps: &Deps) -> Self {
         Self {
             reservations: deps.reservations.clone(),
+            slots: deps.slots.clone(),
             lock: deps.lock.clone(),
             cache: deps.cache.clone(),
             clock: deps.clock.clone(),
@@ -344,6 +347,10 @@ impl ReservationService {
                 current.check_confirm(actor, now)?;
                 Err(refused.into())
             }
+            Err(ChangeReservationError::InsufficientCapacity) => {
+                let current = self.load_visible(actor, id).await?;
+                Err(self.no_room(&current.range, current.seats).await)
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -383,10 +390,16 @@ impl ReservationService {
                 (EditKind::MoveConfirmed, note) => {
                     // Only admins move confirmed reservations; the domain refused anyone else.
                     let note = note.ok_or(AppError::Forbidden)?;
-                    let moved = self
+                    let moved = match self
                         .reservations
                         .move_confirmed(id, range, seats, self.release(now), note)
-                        .await?;
+                        .await
+                    {
+                        Err(ChangeReservationError::InsufficientCapacity) => {
+                            return Err(self.no_room(&range, seats).await)
+                        }
+                        other => other?,
+                    };
                     self.released(&current, &moved).await;
                     moved.reservation
                 }
@@ -423,6 +436,27 @@ impl ReservationService {
             Ok(())
         })
         .await
+    }
+
+    /// The refusal of a change that found no room in `range`, naming the first hour short of
+    /// `seats` as the slots stand now (a plain refusal when they cannot be read, or have room
+    /// again).
+    async fn no_room(&self, range: &HourRange, seats: Seats) -> AppError {
+        let short = self
+            .slots
+            .list_between(range.start(), range.end())
+            .await
+            .ok()
+            .and_then(|slots| {
+                slots
+                    .into_iter()
+                    .find(|s| s.load.remaining() < seats.get())
+                    .map(|s| s.starts_at)
+            });
+        match short {
+            Some(hour) => crate::error::Conflict::HourFull(hour).into(),
+            None => crate::error::Conflict::InsufficientCapacity.into(),
+        }
     }
 
     /// What a change that may free seats needs to promote waiting reservations into them: the

@@ -17,6 +17,16 @@ fn ask(starts_at: OffsetDateTime, ends_at: OffsetDateTime, seats: i64) -> Reserv
     }
 }
 
+/// An approval slot of 100 seats starting at `start`, with `remaining` left.
+fn slot_with(start: OffsetDateTime, remaining: u32) -> ports::Slot {
+    ports::Slot {
+        starts_at: start,
+        load: domain::SlotLoad::new(100, 100 - remaining).expect("load"),
+        mode: domain::BookingMode::Approval,
+        waitlisted: 0,
+    }
+}
+
 fn stored(m: &mut Mocks, r: Reservation) {
     let id = r.id;
     m.reservations
@@ -210,6 +220,10 @@ async fn admin_edit_of_a_confirmed_reservation_moves_its_seats() {
         .withf(|_, range, seats, _, _| range.start() == START + Duration::DAY && seats.get() == 5)
         .times(1)
         .returning(|_, _, _, _, _| Err(ChangeReservationError::InsufficientCapacity));
+    // The new hour has room again by the time the refusal is explained: no hour to name.
+    m.slots
+        .expect_list_between()
+        .returning(|from, _| Ok(vec![slot_with(from, 100)]));
     let patch = ReservationPatch {
         starts_at: Some(START + Duration::DAY),
         ends_at: Some(START + Duration::DAY + Duration::HOUR),
@@ -360,18 +374,31 @@ async fn confirm_is_one_guarded_call_that_takes_no_lock_and_retags_the_dates() {
 }
 
 #[tokio::test]
-async fn confirm_without_room_is_a_conflict_and_retags_nothing() {
+async fn confirm_without_room_is_a_conflict_naming_the_short_hour_and_retags_nothing() {
     let mut m = Mocks::default();
     m.reservations
         .expect_confirm()
         .returning(|_, _, _| Err(ChangeReservationError::InsufficientCapacity));
-    assert!(matches!(
-        m.services()
-            .reservations
-            .confirm(&ADMIN, ReservationId(7))
-            .await,
-        Err(AppError::Conflict(Conflict::InsufficientCapacity))
-    ));
+    stored(&mut m, reservation(7, Pending));
+    // The reservation needs 5 seats in 10:00 and 11:00; 11:00 has 3 left.
+    m.slots
+        .expect_list_between()
+        .withf(|from, to| *from == START && *to == START + Duration::hours(2))
+        .returning(|from, _| {
+            Ok(vec![
+                slot_with(from, 50),
+                slot_with(from + Duration::HOUR, 3),
+            ])
+        });
+    let refused = m
+        .services()
+        .reservations
+        .confirm(&ADMIN, ReservationId(7))
+        .await;
+    assert!(
+        matches!(refused, Err(AppError::Conflict(Conflict::HourFull(hour))) if hour == START + Duration::HOUR),
+        "{refused:?}"
+    );
 }
 
 #[tokio::test]
@@ -559,6 +586,10 @@ async fn confirms_that_arrive_together_share_one_write() {
             ]
         });
     m.cache.expect_days_changed().times(2).returning(|_| Ok(()));
+    stored(&mut m, reservation(9, Pending));
+    m.slots
+        .expect_list_between()
+        .returning(|_, _| Ok(Vec::new()));
     let services = Arc::new(m.services());
     let confirm = |id: i64| {
         let s = services.clone();

@@ -37,6 +37,7 @@ const FILES: &[(&str, &str, &str)] = &[
     page_file!("/admin/pending.js", JS, "admin/pending.js"),
     page_file!("/admin/day.js", JS, "admin/day.js"),
     page_file!("/admin/modes.js", JS, "admin/modes.js"),
+    page_file!("/admin/tabs.js", JS, "admin/tabs.js"),
     page_file!("/admin/search.js", JS, "admin/search.js"),
     page_file!("/admin/vouchers.js", JS, "admin/vouchers.js"),
     page_file!("/admin/redeem.js", JS, "admin/redeem.js"),

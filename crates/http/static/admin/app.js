@@ -2,13 +2,14 @@
 // users and the voucher drop, each part in a module of its own. Uses only the admin API with
 // the shared session.
 
-import { $, call, dayFromToday, onSessionChange, session, wireAccount } from "/assets/session.js";
+import { $, call, dayFromToday, onSessionChange, onWholeDate, session, wireAccount } from "/assets/session.js";
 import { refresh, say } from "./console.js";
 import { loadDay } from "./day.js";
 import { rangeFromDay } from "./modes.js";
 import { loadPending } from "./pending.js";
 import "./redeem.js";
 import "./search.js";
+import "./tabs.js";
 import { loadUsers } from "./users.js";
 import { loadBooks, loadVouchers } from "./vouchers.js";
 
@@ -18,7 +19,6 @@ async function render() {
   if (!signedIn) {
     $("console").hidden = true;
     $("admins-only").hidden = true;
-    $("sections").hidden = true;
     return;
   }
   const me = await call("GET", "/users/me");
@@ -27,7 +27,6 @@ async function render() {
   $("admins-only").hidden = admin;
   $("not-admin-name").textContent = me.data.username;
   $("console").hidden = !admin;
-  $("sections").hidden = !admin;
   if (admin) {
     await loadUsers();
     await Promise.all([refresh("pending", "day", "reservations"), loadBooks(), loadVouchers()]);
@@ -36,7 +35,8 @@ async function render() {
 
 $("day-date").value = dayFromToday(4);
 rangeFromDay();
-$("day-date").addEventListener("change", () => { rangeFromDay(); loadDay(); });
+$("day-date").addEventListener("input", () => { $("day-date").dataset.chosen = "1"; });
+onWholeDate($("day-date"), () => { rangeFromDay(); loadDay(); });
 $("pending-refresh").addEventListener("click", async () => { await loadPending(); say("Queue refreshed."); });
 
 wireAccount({ say });

@@ -2,7 +2,7 @@
 // status, and what an admin can do with it (confirm, edit, cancel) in place.
 
 import {
-  button, call, confirmDialog, el, explain, formatDateTime, formatRange, seatsText,
+  button, call, confirmDialog, el, explain, formatDateTime, formatRange, formatTime, seatsText,
 } from "/assets/session.js";
 import { refresh, say } from "./console.js";
 import { nameOf } from "./users.js";
@@ -29,6 +29,15 @@ export const refusals = {
 
 /** What an admin may still do to a reservation in this state. */
 const live = (status) => status !== "cancelled" && status !== "expired";
+
+/** A refusal in plain words; a lack of room names the hour that is short, when the server does. */
+function refusalOf(res, r) {
+  const hour = res.data?.short_hour;
+  if (res.data?.code === "insufficient_capacity" && hour) {
+    return `No room at ${formatTime(hour)}: that hour has fewer free seats than the ${seatsText(r.seats)} it needs. It stays as it was.`;
+  }
+  return explain(res, refusals);
+}
 
 function badge(status) { return el("span", { class: `badge ${status}`, text: status }); }
 
@@ -62,7 +71,9 @@ function rowActions(r, row, note, { confirm, edit, after }) {
           refresh("day", after);
         } else {
           note.className = "note error";
-          note.textContent = explain(res, refusals);
+          note.textContent = refusalOf(res, r);
+          // The status line speaks of the latest action: never a success before it.
+          say(`Not confirmed: ${range}. ${note.textContent}`, "warn");
           yes.disabled = false;
           if (["status_changed", "already_confirmed", "already_cancelled"].includes(res.data?.code)) await reread();
         }
@@ -94,6 +105,7 @@ function rowActions(r, row, note, { confirm, edit, after }) {
         } else {
           note.className = "note error";
           note.textContent = explain(res, refusals);
+          say(`Not cancelled: ${range}. ${note.textContent}`, "warn");
           if (["status_changed", "already_cancelled"].includes(res.data?.code)) await reread();
         }
       });
@@ -154,7 +166,8 @@ function editForm(r, row, note) {
       await refresh("reservations", "pending", "day");
     } else {
       note.className = "note error";
-      note.textContent = explain(res, refusals);
+      note.textContent = refusalOf(res, r);
+      say(`Not changed: ${formatRange(r.starts_at, r.ends_at)}. ${note.textContent}`, "warn");
     }
   });
   row.append(form);

@@ -124,6 +124,8 @@ $("book-form").addEventListener("submit", async (event) => {
   if (!r.ok) { $("book-error").textContent = explain(r, voucherRefusals); return; }
   say(`Added the book ${r.data.title}.`, "ok");
   $("book-form").reset();
+  // The voucher form's "Add a book first." no longer holds.
+  $("voucher-error").textContent = "";
   await loadBooks();
   $("voucher-book").value = String(r.data.id);
 });

@@ -3,7 +3,7 @@
 
 import {
   $, button, call, confirmDialog, el, explain, formatRange, formatTime, isoDay, latestOnly,
-  onSessionChange, sayIn, seatsText, session, wireAccount,
+  onSessionChange, onWholeDate, sayIn, seatsText, session, wireAccount,
 } from "/assets/session.js";
 
 const HOUR = 3600 * 1000;
@@ -13,6 +13,7 @@ const say = sayIn($("status"));
 
 let grid = [];           // the hours of the chosen date: { start, end, state, remaining, mode, waitlisted }
 let editing = null;      // the pending reservation being changed, if any
+let anchor = null;       // the start of the tile picked first, while a range is being picked
 let mineKey = "";        // what the reservation list shows now
 
 const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
@@ -110,19 +111,48 @@ function hourItem(h) {
   if (pickable(h)) {
     const how = firstCome ? ", first come" : "";
     const action = h.state === "waitlist" ? "pick this hour to join its waitlist" : "pick this hour";
-    const b = el("button", { type: "button", class: "hour-button", "aria-label": `${time} to ${formatTime(h.end)}, ${text}${how}: ${action}` },
+    const b = el("button", { type: "button", class: "hour-button", "aria-pressed": "false", "data-start": String(h.start), "aria-label": `${time} to ${formatTime(h.end)}, ${text}${how}: ${action}` },
       el("span", { class: "t", text: time }), el("span", { class: "n", text }),
       firstCome ? el("span", { class: "mode", text: "First come", "aria-hidden": "true" }) : null);
-    b.addEventListener("click", () => {
-      $("from").value = iso(h.start);
-      fillTo(iso(h.end));
-      $("seats").focus();
-    });
+    b.addEventListener("click", () => pickTile(h));
     li.append(b);
   } else {
     li.append(el("span", { class: "t", text: time }), el("span", { class: "n", text }));
   }
   return li;
+}
+
+/**
+ * A first tile picks its hour; a later tile then takes every hour up to it, so two clicks pick
+ * a range. A tile before the first, or a third click, starts again.
+ */
+function pickTile(h) {
+  const reachable = (start) => grid.filter((g) => g.start >= start && g.start <= h.start).every((g) => g.state !== "closed");
+  if (anchor !== null && h.start > anchor && reachable(anchor)) {
+    $("from").value = iso(anchor);
+    fillTo(iso(h.end));
+    anchor = null;
+  } else {
+    $("from").value = iso(h.start);
+    fillTo(iso(h.end));
+    anchor = h.start;
+  }
+  showSelection();
+}
+
+/** Marks the tiles of the chosen From–To range as picked, and says what is picked. */
+function showSelection() {
+  const from = Date.parse($("from").value);
+  const to = Date.parse($("to").value);
+  for (const b of $("hours").querySelectorAll(".hour-button")) {
+    const start = Number(b.dataset.start);
+    const picked = start >= from && start < to;
+    b.setAttribute("aria-pressed", String(picked));
+    b.parentElement.classList.toggle("picked", picked);
+  }
+  $("picked").textContent = Number.isNaN(from) || Number.isNaN(to)
+    ? ""
+    : `Picked ${formatTime(from)}–${formatTime(to)}${anchor !== null ? ". Pick a later hour to extend the range." : "."}`;
 }
 
 const hoursTurn = latestOnly();
@@ -174,6 +204,7 @@ function renderHours() {
   from.replaceChildren(...starts.map((s) => el("option", { value: s, text: formatTime(s) })));
   if (starts.includes(keep)) from.value = keep;
   fillTo();
+  showSelection();
 }
 
 /** The To choices: every hour end after From, up to the end of the date's bookable span. */
@@ -419,8 +450,14 @@ function render() {
 
 $("mine-title").tabIndex = -1;
 $("tz-note").textContent = `Times are in your time zone (${Intl.DateTimeFormat().resolvedOptions().timeZone}).`;
-$("date").addEventListener("change", () => { clearErrors(); loadHours(); });
-$("from").addEventListener("change", () => fillTo());
+onWholeDate($("date"), () => { clearErrors(); loadHours(); }, () => {
+  clearErrors();
+  grid = [];
+  renderHours();
+  fieldError("date", `Pick a date from ${$("date").min} to ${$("date").max}: bookings start at least 3 days ahead and end at most 90 days ahead.`);
+});
+$("from").addEventListener("change", () => { anchor = null; fillTo(); showSelection(); });
+$("to").addEventListener("change", () => { anchor = null; showSelection(); });
 $("request-form").addEventListener("submit", submitRequest);
 $("stop-editing").addEventListener("click", () => { stopEditing(); clearErrors(); $("from").focus(); });
 

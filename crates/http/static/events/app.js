@@ -55,9 +55,15 @@ function paint(card) {
   } else {
     card.remaining.textContent = `${v.remaining} of ${v.quantity} left`;
   }
-  if (claim) {
+  if (claim?.used_at) {
+    card.button.textContent = "Used";
+    card.button.disabled = true;
+    card.result.className = "result used";
+    card.result.replaceChildren(`Used ${formatDateTime(claim.used_at)}: this voucher is spent.`);
+  } else if (claim) {
     card.button.textContent = "Claimed";
     card.button.disabled = true;
+    card.result.className = "result";
     card.result.replaceChildren(claim.code ? "Claimed! Your code: " : "Claimed!", claim.code ? codeEl(claim.code) : "");
   } else {
     card.button.textContent = "Claim";

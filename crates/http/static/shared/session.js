@@ -228,3 +228,22 @@ export function latestOnly() {
     return () => mine === latest;
   };
 }
+
+/**
+ * Calls `load` once the date field holds a whole date and typing has paused: a year typed digit
+ * by digit passes through 0002, 0020 and 0202, which are dates too, and each would be a request
+ * for nothing. A date outside the field's `min`..`max` goes to `outside` instead, unrequested.
+ */
+export function onWholeDate(input, load, outside = () => {}) {
+  let timer;
+  const settle = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const value = input.value;
+      if (value && ((input.min && value < input.min) || (input.max && value > input.max))) outside(value);
+      else load();
+    }, 300);
+  };
+  input.addEventListener("input", settle);
+  input.addEventListener("change", settle);
+}
