@@ -74,6 +74,10 @@ impl TestStore {
     pub fn claims(&self) -> &dyn ports::VoucherClaims {
         self.ports()
     }
+
+    pub fn outbox(&self) -> &dyn ports::Outbox {
+        self.ports()
+    }
 }
 
 trait Repositories:
@@ -82,6 +86,7 @@ trait Repositories:
     + ports::SlotRepository
     + ports::VoucherCatalog
     + ports::VoucherClaims
+    + ports::Outbox
 {
 }
 
@@ -91,5 +96,6 @@ impl<T> Repositories for T where
         + ports::SlotRepository
         + ports::VoucherCatalog
         + ports::VoucherClaims
+        + ports::Outbox
 {
 }

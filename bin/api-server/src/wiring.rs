@@ -6,7 +6,7 @@ use domain::{BookingWindow, ServiceOffset};
 use http_api::client_addr::TrustedProxies;
 use http_api::{ApiConfig, Readiness};
 use ports::{
-    AdmissionGate, AuditLog, DistributedLock, HealthProbe, IdempotencyKeys, LoginThrottle,
+    AdmissionGate, AuditLog, DistributedLock, HealthProbe, IdempotencyKeys, LoginThrottle, Outbox,
     ReservationRepository, SharedCache, SlotRepository, SystemClock, UserRepository,
     VoucherCatalog, VoucherClaims,
 };
@@ -112,7 +112,9 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         gate: coordination.gate,
         audit: store.clone(),
         idempotency: store.clone(),
+        outbox: store.clone(),
         policy,
+        event_retention: time::Duration::days(settings.events.retention_days),
     });
 
     let (_, report) = services
@@ -126,7 +128,7 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
         "slot horizon ensured"
     );
 
-    purge_idempotency_keys(services.idempotency.clone());
+    keep_house(services.idempotency.clone(), services.events.clone());
 
     let mut probes: Vec<Arc<dyn HealthProbe>> = vec![store];
     probes.extend(coordination.probe);
@@ -151,12 +153,13 @@ pub async fn build(settings: &Settings) -> Result<Built, StartError> {
     })
 }
 
-/// How often answers kept for idempotent replay are checked for expiry.
+/// How often answers kept for idempotent replay, and outbox events, are checked for expiry.
 const PURGE_EVERY: Duration = Duration::from_secs(600);
 
-/// Deletes expired idempotent answers in the background, so the table holds about one day of
-/// keyed requests. Every instance does it; the deletes are idempotent and cheap (indexed).
-fn purge_idempotency_keys(keys: app::IdempotencyService) {
+/// Deletes expired idempotent answers and outbox events in the background, so the tables hold
+/// about one day of keyed requests and the configured days of events. Every instance does it;
+/// the deletes are idempotent and cheap (indexed).
+fn keep_house(keys: app::IdempotencyService, events: app::EventService) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(PURGE_EVERY);
         loop {
@@ -165,6 +168,11 @@ fn purge_idempotency_keys(keys: app::IdempotencyService) {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired idempotency keys deleted"),
                 Err(e) => tracing::warn!(error = %e, "could not delete expired idempotency keys"),
+            }
+            match events.purge_expired().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired outbox events deleted"),
+                Err(e) => tracing::warn!(error = %e, "could not delete expired outbox events"),
             }
         }
     });
@@ -179,6 +187,7 @@ trait Repositories:
     + VoucherClaims
     + AuditLog
     + IdempotencyKeys
+    + Outbox
     + HealthProbe
     + 'static
 {
@@ -192,6 +201,7 @@ impl<T> Repositories for T where
         + VoucherClaims
         + AuditLog
         + IdempotencyKeys
+        + Outbox
         + HealthProbe
         + 'static
 {

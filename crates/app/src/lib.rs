@@ -10,6 +10,7 @@ pub mod auth;
 pub mod booking_modes;
 pub mod day_cache;
 pub mod error;
+pub mod events;
 mod group_commit;
 pub mod idempotency;
 mod locking;
@@ -26,6 +27,7 @@ pub use audit::AuditService;
 pub use auth::{AuthService, LoggedIn, Session};
 pub use booking_modes::BookingModeService;
 pub use error::{AppError, Conflict, Invalid, Unauthenticated};
+pub use events::EventService;
 pub use idempotency::{Begun, IdempotencyKey, IdempotencyService, StoredAnswer};
 pub use policy::BookingPolicy;
 pub use reservations::{
@@ -35,7 +37,7 @@ pub use slots::{DaySlots, SlotService};
 pub use vouchers::{VoucherInput, VoucherPatch, VoucherService};
 
 use ports::{
-    AdmissionGate, AuditLog, Clock, DistributedLock, IdempotencyKeys, LoginThrottle,
+    AdmissionGate, AuditLog, Clock, DistributedLock, IdempotencyKeys, LoginThrottle, Outbox,
     PasswordHasher, ReservationRepository, SharedCache, SlotRepository, Tokens, UserRepository,
     VoucherCatalog, VoucherClaims,
 };
@@ -58,7 +60,10 @@ pub struct Deps {
     pub gate: Arc<dyn AdmissionGate>,
     pub audit: Arc<dyn AuditLog>,
     pub idempotency: Arc<dyn IdempotencyKeys>,
+    pub outbox: Arc<dyn Outbox>,
     pub policy: BookingPolicy,
+    /// How long the outbox keeps an event.
+    pub event_retention: time::Duration,
 }
 
 impl std::fmt::Debug for Deps {
@@ -80,6 +85,7 @@ pub struct Services {
     pub vouchers: VoucherService,
     pub audit: AuditService,
     pub idempotency: IdempotencyService,
+    pub events: EventService,
 }
 
 impl Services {
@@ -93,6 +99,11 @@ impl Services {
             vouchers: VoucherService::new(&deps),
             audit: AuditService::new(deps.audit.clone()),
             idempotency: IdempotencyService::new(deps.idempotency.clone(), deps.clock.clone()),
+            events: EventService::new(
+                deps.outbox.clone(),
+                deps.clock.clone(),
+                deps.event_retention,
+            ),
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod capacity;
+pub mod event;
 pub mod first_come;
 pub mod horizon;
 pub mod hours;
@@ -20,6 +21,7 @@ pub mod voucher;
 pub mod window;
 
 pub use capacity::{CapacityError, SlotLoad, DEFAULT_SLOT_CAPACITY};
+pub use event::EventType;
 pub use first_come::BookingMode;
 pub use horizon::SlotHorizon;
 pub use hours::{HourRange, HourRangeError, ServiceOffset, SLOT_LENGTH};

@@ -16,6 +16,7 @@ pub mod group_queue;
 pub mod health;
 pub mod idempotency;
 pub mod lock;
+pub mod outbox;
 pub mod reconcile;
 pub mod reservations;
 pub mod slots;
@@ -35,6 +36,7 @@ pub use error::BackendError;
 pub use health::HealthProbe;
 pub use idempotency::{IdempotencyKeys, KeyAges, KeyStart};
 pub use lock::{DistributedLock, LockError, LockLease};
+pub use outbox::{Outbox, OutboxEvent};
 pub use reconcile::{Discrepancy, Reconciliation};
 pub use reservations::{
     ChangeReservationError, CreateReservationError, NewReservation, Release, Released,
@@ -60,6 +62,7 @@ pub mod mocks {
     pub use crate::health::MockHealthProbe;
     pub use crate::idempotency::MockIdempotencyKeys;
     pub use crate::lock::MockDistributedLock;
+    pub use crate::outbox::MockOutbox;
     pub use crate::reconcile::MockReconciliation;
     pub use crate::reservations::MockReservationRepository;
     pub use crate::slots::MockSlotRepository;

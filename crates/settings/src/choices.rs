@@ -61,6 +61,9 @@ impl Settings {
         if self.booking.horizon_days <= 0 || self.booking.horizon_days > 3660 {
             return invalid("booking.horizon_days must be between 1 and 3660");
         }
+        if self.events.retention_days <= 0 || self.events.retention_days > 3660 {
+            return invalid("events.retention_days must be between 1 and 3660");
+        }
         if self.auth.token_ttl_seconds <= 0 {
             return invalid("auth.token_ttl_seconds must be positive");
         }

@@ -14,8 +14,9 @@ mod schema;
 
 pub use choices::{CoordinationChoice, DatabaseChoice};
 pub use schema::{
-    AuthSettings, BookingSettings, DatabaseSettings, DefaultBookingMode, LockSettings, LogFormat,
-    LogSettings, MetricsSettings, RedisSettings, Secret, ServerSettings, Settings,
+    AuthSettings, BookingSettings, DatabaseSettings, DefaultBookingMode, EventSettings,
+    LockSettings, LogFormat, LogSettings, MetricsSettings, RedisSettings, Secret, ServerSettings,
+    Settings,
 };
 
 use std::path::PathBuf;

@@ -16,6 +16,14 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub events: EventSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// How long the outbox keeps an event (for webhook retries and stream resumes).
+    pub retention_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,7 +1,9 @@
 //! Row types and their conversion to domain values. A row that breaks a domain rule means the
 //! database holds something the service never writes: that is reported, not papered over.
 
-use crate::schema::{audit_log, books, exam_slots, reservations, users, voucher_claims, vouchers};
+use crate::schema::{
+    audit_log, books, exam_slots, outbox_events, reservations, users, voucher_claims, vouchers,
+};
 use diesel::prelude::*;
 use domain::audit::{AuditAction, AuditEntry};
 use domain::voucher::{Book, BookId, Claim, ClaimId, ClaimWindow, Voucher, VoucherCode, VoucherId};
@@ -377,4 +379,26 @@ where
         request: page,
         total: u64::try_from(total).unwrap_or(0),
     })
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub(crate) struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub at: i64,
+    pub user_id: Option<i64>,
+    pub payload: String,
+}
+
+impl OutboxRow {
+    pub fn into_event(self) -> Result<ports::OutboxEvent, BackendError> {
+        Ok(ports::OutboxEvent {
+            id: self.id,
+            kind: domain::EventType::parse(&self.kind).ok_or_else(|| corrupt("event type"))?,
+            at: instant(self.at)?,
+            owner: self.user_id.map(UserId),
+            payload: self.payload,
+        })
+    }
 }

@@ -105,6 +105,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_events (id) {
+        id -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        at -> BigInt,
+        user_id -> Nullable<BigInt>,
+        payload -> Text,
+        dispatched -> Bool,
+    }
+}
+
 diesel::joinable!(reservations -> users (user_id));
 diesel::joinable!(revoked_tokens -> users (user_id));
 diesel::joinable!(vouchers -> books (book_id));
@@ -118,5 +130,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     vouchers,
     voucher_claims,
     audit_log,
-    idempotency_keys
+    idempotency_keys,
+    outbox_events
 );

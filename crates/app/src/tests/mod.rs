@@ -55,6 +55,7 @@ pub struct Mocks {
     pub gate: MockAdmissionGate,
     pub audit: MockAuditLog,
     pub idempotency: MockIdempotencyKeys,
+    pub outbox: MockOutbox,
     /// The test sets the throttle's and the device tokens' expectations itself.
     pub own_throttle: bool,
 }
@@ -91,10 +92,12 @@ impl Mocks {
             gate: Arc::new(self.gate),
             audit: Arc::new(self.audit),
             idempotency: Arc::new(self.idempotency),
+            outbox: Arc::new(self.outbox),
             policy: BookingPolicy {
                 offset: ServiceOffset::UTC,
                 ..BookingPolicy::default()
             },
+            event_retention: Duration::days(7),
         })
     }
 

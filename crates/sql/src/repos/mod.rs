@@ -48,6 +48,7 @@ mod first_come;
 mod guards;
 mod health;
 mod idempotency;
+mod outbox;
 mod reconcile;
 mod redemptions;
 mod reservations;

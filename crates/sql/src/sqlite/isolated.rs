@@ -19,10 +19,10 @@ use ports::{
     AuditFilter, AuditLog, BackendError, ChangeReservationError, ClaimError,
     CreateReservationError, CreateUserError, CreateVoucherError, DeleteUserError, Discrepancy,
     EnsureReport, HealthProbe, IdempotencyKeys, KeyAges, KeyStart, NewReservation, NewUser,
-    NewVoucher, Reconciliation, RedeemError, Release, Released, ReservationFilter,
-    ReservationRepository, Slot, SlotRepository, StoredCredentials, UpdateUserError,
-    UpdateVoucherError, UseClaimError, UserChanges, UserRepository, VoucherCatalog, VoucherChanges,
-    VoucherClaims,
+    NewVoucher, Outbox, OutboxEvent, Reconciliation, RedeemError, Release, Released,
+    ReservationFilter, ReservationRepository, Slot, SlotRepository, StoredCredentials,
+    UpdateUserError, UpdateVoucherError, UseClaimError, UserChanges, UserRepository,
+    VoucherCatalog, VoucherChanges, VoucherClaims,
 };
 use std::future::Future;
 use std::path::Path;
@@ -277,6 +277,15 @@ forward!(IdempotencyKeys {
         body: &str as borrowed,
     ) -> Result<(), BackendError>;
     fn abandon(user: UserId, key: &str as borrowed) -> Result<(), BackendError>;
+    fn purge(before: OffsetDateTime) -> Result<u64, BackendError>;
+});
+
+forward!(Outbox {
+    fn events_after(
+        after: i64,
+        owner: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<OutboxEvent>, BackendError>;
     fn purge(before: OffsetDateTime) -> Result<u64, BackendError>;
 });
 

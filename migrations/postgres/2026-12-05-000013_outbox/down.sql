@@ -1,0 +1,15 @@
+DROP TRIGGER vouchers_sold_out_outbox ON vouchers;
+DROP TRIGGER voucher_claims_used_outbox ON voucher_claims;
+DROP TRIGGER voucher_claims_made_outbox ON voucher_claims;
+DROP TRIGGER reservations_changed_outbox ON reservations;
+DROP TRIGGER reservations_created_outbox ON reservations;
+DROP FUNCTION vouchers_sold_out_to_outbox();
+DROP FUNCTION claims_used_to_outbox();
+DROP FUNCTION claims_made_to_outbox();
+DROP FUNCTION reservations_changed_to_outbox();
+DROP FUNCTION reservations_created_to_outbox();
+DROP FUNCTION outbox_claim(voucher_claims);
+DROP FUNCTION outbox_book(BIGINT);
+DROP FUNCTION outbox_reservation(reservations);
+DROP FUNCTION outbox_time(BIGINT);
+DROP TABLE outbox_events;

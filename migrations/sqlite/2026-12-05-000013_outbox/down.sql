@@ -1,0 +1,10 @@
+DROP TRIGGER vouchers_outbox_sold_out;
+DROP TRIGGER voucher_claims_outbox_redeemed;
+DROP TRIGGER voucher_claims_outbox_claimed;
+DROP TRIGGER reservations_outbox_moved;
+DROP TRIGGER reservations_outbox_status;
+DROP TRIGGER reservations_outbox_created;
+DROP VIEW outbox_vouchers;
+DROP VIEW outbox_claims;
+DROP VIEW outbox_reservations;
+DROP TABLE outbox_events;
